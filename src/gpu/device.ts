@@ -1,0 +1,309 @@
+// The WebGPU device: adapter selection with a helpful message when there is none, a
+// pipeline cache keyed by kernel name and constants, buffers, and batched submission.
+// Ops build `Dispatch` records once (pipeline + bind group + grid); a training step
+// then encodes many of them into one command buffer and reads back only what it asks.
+import { InputError } from "../cli/errors.ts";
+
+const KERNEL_DIR = new URL("../../kernels/", import.meta.url);
+
+/** One compute dispatch, built once and replayed every step. */
+export interface Dispatch {
+  label: string;
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  groups: readonly [number, number, number];
+}
+
+/** A view of a GPU buffer holding f32 (or u32) elements; offsets are 256-byte aligned. */
+export class Tensor {
+  constructor(
+    readonly buffer: GPUBuffer,
+    readonly shape: readonly number[],
+    /** Byte offset into `buffer`. */
+    readonly offset = 0,
+    readonly label = "",
+  ) {}
+  get size(): number {
+    return this.shape.reduce((a, b) => a * b, 1);
+  }
+  get bytes(): number {
+    return this.size * 4;
+  }
+  /** The binding resource for this view (WebGPU needs bindings of at least 4 bytes). */
+  get binding(): GPUBufferBinding {
+    return { buffer: this.buffer, offset: this.offset, size: Math.max(4, this.bytes) };
+  }
+}
+
+export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+/** Builds a uniform block from typed fields in WGSL order (each field 4 bytes, 16-byte padded). */
+export function params(fields: readonly (readonly ["u32" | "i32" | "f32", number])[]): ArrayBuffer {
+  const buf = new ArrayBuffer(Math.max(16, Math.ceil(fields.length / 4) * 16));
+  const view = new DataView(buf);
+  fields.forEach(([type, v], i) => {
+    if (type === "f32") view.setFloat32(i * 4, v, true);
+    else if (type === "i32") view.setInt32(i * 4, v, true);
+    else view.setUint32(i * 4, v, true);
+  });
+  return buf;
+}
+
+export class Gpu {
+  readonly #pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  readonly #sources = new Map<string, string>();
+  #firstError: string | null = null;
+
+  constructor(readonly device: GPUDevice, readonly adapterName: string) {
+    device.addEventListener("uncapturederror", (e) => {
+      const msg = (e as GPUUncapturedErrorEvent).error.message;
+      this.#firstError ??= msg;
+    });
+  }
+
+  get limits(): GPUSupportedLimits {
+    return this.device.limits;
+  }
+
+  /** The WGSL text of `kernels/<name>.wgsl`. */
+  source(name: string): string {
+    let text = this.#sources.get(name);
+    if (text === undefined) {
+      try {
+        text = Deno.readTextFileSync(new URL(`${name}.wgsl`, KERNEL_DIR));
+      } catch (err) {
+        throw new Error(`kernel ${name}: cannot read kernels/${name}.wgsl (${(err as Error).message})`);
+      }
+      this.#sources.set(name, text);
+    }
+    return text;
+  }
+
+  /**
+   * The compiled pipeline of `kernels/<name>.wgsl`, cached by name, entry point and
+   * override constants. Compile and validation errors become one error naming the kernel.
+   */
+  pipeline(
+    name: string,
+    constants: Record<string, number> = {},
+    entry = "main",
+  ): Promise<GPUComputePipeline> {
+    const key = `${name}:${entry}:${JSON.stringify(constants)}`;
+    let p = this.#pipelines.get(key);
+    if (!p) {
+      p = this.#compile(name, constants, entry);
+      this.#pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  async #compile(name: string, constants: Record<string, number>, entry: string) {
+    const code = this.source(name);
+    this.device.pushErrorScope("validation");
+    const module = this.device.createShaderModule({ label: name, code });
+    const info = await module.getCompilationInfo();
+    const errors = info.messages.filter((m) => m.type === "error");
+    const scoped = await this.device.popErrorScope();
+    if (errors.length > 0 || scoped) {
+      const where = errors.map((m) => `  kernels/${name}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`);
+      throw new Error(`kernel ${name} failed to compile:\n${where.join("\n") || scoped?.message}`);
+    }
+    try {
+      return await this.device.createComputePipelineAsync({
+        label: name,
+        layout: "auto",
+        compute: { module, entryPoint: entry, constants },
+      });
+    } catch (err) {
+      throw new Error(`kernel ${name} (entry ${entry}, constants ${JSON.stringify(constants)}): ${(err as Error).message}`);
+    }
+  }
+
+  /** A storage buffer of `bytes` bytes (rounded up to 4), zero-filled. */
+  buffer(bytes: number, label = "", usage = STORAGE_USAGE): GPUBuffer {
+    const size = Math.max(16, Math.ceil(bytes / 4) * 4);
+    if (size > this.limits.maxBufferSize || size > this.limits.maxStorageBufferBindingSize) {
+      throw new Error(`buffer ${label}: ${size} bytes exceeds the device limit ${this.limits.maxStorageBufferBindingSize}`);
+    }
+    return this.device.createBuffer({ label, size, usage });
+  }
+
+  /** A new f32 tensor of `shape`, zero-filled, or filled from `data`. */
+  tensor(shape: readonly number[], label = "", data?: ArrayBufferView): Tensor {
+    const t = new Tensor(this.buffer(shape.reduce((a, b) => a * b, 1) * 4, label), shape, 0, label);
+    if (data) this.write(t, data);
+    return t;
+  }
+
+  /** Queues a host → device copy (runs before the next submitted commands). */
+  write(t: Tensor | GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
+    const buffer = t instanceof Tensor ? t.buffer : t;
+    const base = t instanceof Tensor ? t.offset : 0;
+    this.device.queue.writeBuffer(buffer, base + byteOffset, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+  }
+
+  /** A uniform buffer holding `data` (see `params`). */
+  uniform(data: ArrayBuffer, label = ""): GPUBuffer {
+    const buf = this.device.createBuffer({
+      label,
+      size: Math.max(16, Math.ceil(data.byteLength / 16) * 16),
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    this.device.queue.writeBuffer(buf, 0, data);
+    return buf;
+  }
+
+  /**
+   * Builds a dispatch: binding 0 is the uniform block (when given), then the tensors in
+   * order from binding 1 (or 0 without uniforms).
+   */
+  async dispatch(
+    kernel: string,
+    opts: {
+      label?: string;
+      uniforms?: ArrayBuffer | GPUBuffer;
+      tensors: (Tensor | GPUBufferBinding)[];
+      groups: readonly [number, number?, number?];
+      constants?: Record<string, number>;
+      entry?: string;
+    },
+  ): Promise<Dispatch> {
+    const pipeline = await this.pipeline(kernel, opts.constants, opts.entry);
+    const entries: GPUBindGroupEntry[] = [];
+    let binding = 0;
+    if (opts.uniforms) {
+      const buf = opts.uniforms instanceof ArrayBuffer ? this.uniform(opts.uniforms, `${kernel}.u`) : opts.uniforms;
+      entries.push({ binding: binding++, resource: { buffer: buf } });
+    }
+    for (const t of opts.tensors) entries.push({ binding: binding++, resource: t instanceof Tensor ? t.binding : t });
+    const label = opts.label ?? kernel;
+    this.device.pushErrorScope("validation");
+    const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
+    const err = await this.device.popErrorScope();
+    if (err) throw new Error(`kernel ${kernel} (${label}): cannot bind its buffers: ${err.message}`);
+    const [x, y = 1, z = 1] = opts.groups;
+    const max = this.limits.maxComputeWorkgroupsPerDimension;
+    if (x > max || y > max || z > max) {
+      throw new Error(`kernel ${kernel} (${label}): grid ${x}×${y}×${z} exceeds ${max} workgroups per dimension`);
+    }
+    return { label, pipeline, bindGroup, groups: [x, y, z] };
+  }
+
+  /** Encodes the dispatches in order into one compute pass and submits them. */
+  run(list: readonly Dispatch[], encoder = this.device.createCommandEncoder()): void {
+    encodeDispatches(encoder, list);
+    this.device.queue.submit([encoder.finish()]);
+  }
+
+  /** Copies tensors back to the host with one queue round trip; f32 arrays in order. */
+  async read(...tensors: Tensor[]): Promise<Float32Array[]> {
+    const total = tensors.reduce((a, t) => a + Math.ceil(t.bytes / 4) * 4, 0);
+    const staging = this.device.createBuffer({
+      size: Math.max(16, total),
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    const enc = this.device.createCommandEncoder();
+    let at = 0;
+    for (const t of tensors) {
+      if (t.bytes > 0) enc.copyBufferToBuffer(t.buffer, t.offset, staging, at, t.bytes);
+      at += t.bytes;
+    }
+    this.device.queue.submit([enc.finish()]);
+    await staging.mapAsync(GPUMapMode.READ);
+    const all = new Float32Array(staging.getMappedRange().slice(0));
+    staging.unmap();
+    staging.destroy();
+    this.throwIfFailed();
+    at = 0;
+    return tensors.map((t) => {
+      const out = all.slice(at, at + t.size);
+      at += t.size;
+      return out;
+    });
+  }
+
+  /** Waits until the queue has finished everything submitted so far. */
+  async sync(): Promise<void> {
+    await this.device.queue.onSubmittedWorkDone();
+    this.throwIfFailed();
+  }
+
+  /** Throws the first uncaptured device error, if any happened. */
+  throwIfFailed(): void {
+    if (this.#firstError) {
+      const msg = this.#firstError;
+      this.#firstError = null;
+      throw new Error(`GPU error: ${msg}`);
+    }
+  }
+}
+
+export function encodeDispatches(encoder: GPUCommandEncoder, list: readonly Dispatch[]): void {
+  const pass = encoder.beginComputePass();
+  for (const d of list) {
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2]);
+  }
+  pass.end();
+}
+
+let shared: Promise<Gpu> | null = null;
+
+/** The process-wide GPU (created on first use). */
+export function getGpu(): Promise<Gpu> {
+  shared ??= openGpu();
+  return shared;
+}
+
+async function openGpu(): Promise<Gpu> {
+  quietMesa();
+  if (!("gpu" in navigator) || !navigator.gpu) {
+    throw new InputError("WebGPU is not available in this Deno build", "use Deno 2.x (npx -y deno@2.9.6)");
+  }
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) {
+    throw new InputError(
+      "no WebGPU adapter found",
+      "on Linux without a GPU install Mesa's software adapter: `apt-get install -y mesa-vulkan-drivers libvulkan1` " +
+        "(Vulkan/lavapipe, fast kernel compiles) or `libegl-mesa0` (GL); DENO_WEBGPU_BACKEND=vulkan|gl picks one",
+    );
+  }
+  const a = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
+      maxBufferSize: a.maxBufferSize,
+      maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: a.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: a.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupSizeY: a.maxComputeWorkgroupSizeY,
+      maxStorageBuffersPerShaderStage: a.maxStorageBuffersPerShaderStage,
+    },
+  });
+  const info = adapter.info;
+  const name = [info.description || info.device, info.vendor && `vendor ${info.vendor}`, backendName()]
+    .filter(Boolean).join(", ");
+  return new Gpu(device, name);
+}
+
+function backendName(): string {
+  try {
+    return Deno.env.get("DENO_WEBGPU_BACKEND") ?? "";
+  } catch {
+    return "";
+  }
+}
+
+/** Mesa warns on stderr when XDG_RUNTIME_DIR is unset; give it a private folder if allowed. */
+function quietMesa(): void {
+  try {
+    if (Deno.permissions.querySync({ name: "env", variable: "XDG_RUNTIME_DIR" }).state !== "granted") return;
+    if (Deno.env.get("XDG_RUNTIME_DIR")) return;
+    const dir = Deno.makeTempDirSync({ prefix: "p2sgrad-xdg-" });
+    Deno.chmodSync(dir, 0o700);
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+  } catch {
+    // Only a cosmetic warning is at stake.
+  }
+}
