@@ -1,0 +1,87 @@
+// GPU identification scoring (score_tile + topk_merge) against the CPU reference on shapes
+// that are not multiples of the workgroup or block sizes, including tied scores.
+import { assertEquals } from "@std/assert";
+import { getGpu } from "../src/gpu/device.ts";
+import { DistractorTopK } from "../src/gpu/ops/topk.ts";
+import { scoreTileRef, topKRef } from "../src/ref/topk.ts";
+import { assertClose, hasGpu, randomArray } from "./helpers/compare.ts";
+
+const gpuMissing = !(await hasGpu());
+
+/** Pushes `tiles` row counts of distractors; returns the GPU lists and every score tile read back. */
+async function run(
+  P: number,
+  D: number,
+  K: number,
+  tileRows: number,
+  tiles: number[],
+  quantize: boolean,
+  seed: number,
+) {
+  const gpu = await getGpu();
+  const q = (a: Float32Array) => quantize ? a.map((v) => Math.round(v * 2) / 2) : a;
+  const probes = q(randomArray(P * D, seed));
+  const total = tiles.reduce((a, b) => a + b, 0);
+  const dist = q(randomArray(total * D, seed + 1));
+  const op = DistractorTopK.create(gpu, probes, P, D, { K, tileRows });
+  const scores = new Float64Array(total * P);
+  let at = 0;
+  for (const rows of tiles) {
+    await op.push(dist.subarray(at * D, (at + rows) * D), rows);
+    const [s] = await gpu.read(op.s);
+    scores.set(s.subarray(0, rows * P), at * P);
+    at += rows;
+  }
+  const got = await op.read();
+  op.destroy();
+  return { probes, dist, total, scores, got };
+}
+
+for (
+  const [P, D, K, tileRows, tiles, quantize] of [
+    [37, 13, 6, 7, [5, 4, 7, 1], false],
+    [300, 33, 10, 9, [9, 9, 2], false],
+    [65, 5, 4, 16, [16, 16, 3], true], // many ties: lower index must win
+    [3, 7, 12, 4, [4, 3], false], // fewer distractors than K
+  ] as const
+) {
+  Deno.test({
+    name: `topk: P=${P} D=${D} K=${K} tiles ${tiles.join("+")}${quantize ? " (ties)" : ""}`,
+    ignore: gpuMissing,
+    async fn() {
+      const { probes, dist, total, scores, got } = await run(
+        P,
+        D,
+        K,
+        tileRows,
+        [...tiles],
+        quantize,
+        P * 7 + D,
+      );
+      // The score tiles match float64 dot products.
+      assertClose("scores", scores, scoreTileRef(dist, total, probes, P, D), {
+        atol: 1e-5,
+        rtol: 1e-5,
+        shape: [total, P],
+      });
+      // The running merge equals a full stable sort of the very scores it was given.
+      const want = topKRef(scores, total, P, K);
+      assertEquals(got.seen, total);
+      assertEquals(Array.from(got.idx), Array.from(want.idx), "top-K indices");
+      assertEquals(Array.from(got.val), Array.from(want.val), "top-K values");
+    },
+  });
+}
+
+Deno.test({
+  name: "topk: a tile larger than tileRows is refused",
+  ignore: gpuMissing,
+  async fn() {
+    const gpu = await getGpu();
+    const op = DistractorTopK.create(gpu, randomArray(8, 1), 2, 4, { K: 2, tileRows: 2 });
+    let message = "";
+    await op.push(randomArray(12, 2), 3).catch((e) => message = e.message);
+    op.destroy();
+    assertEquals(message.includes("tiles hold 2"), true, message);
+  },
+});
