@@ -109,3 +109,21 @@ export function scoreTemplatePairs(
   }
   return scores;
 }
+
+/**
+ * The image features eval_ijbc.py pools: the un-normalised feature (embedding × norm, so
+ * the network's confidence weighs in), times the detector's face score when one is given.
+ */
+export function imageFeatures(
+  embeddings: Float32Array,
+  norms: Float32Array,
+  dim: number,
+  faceScores?: Float32Array | Float64Array,
+): Float64Array {
+  const out = new Float64Array(embeddings.length);
+  for (let i = 0; i < norms.length; i++) {
+    const w = norms[i] * (faceScores ? faceScores[i] : 1);
+    for (let d = 0; d < dim; d++) out[i * dim + d] = embeddings[i * dim + d] * w;
+  }
+  return out;
+}
