@@ -333,14 +333,18 @@ export async function writeSafetensors(
   tensors: Map<string, TensorEntry> | Record<string, TensorEntry>,
   metadata: Record<string, string> = {},
 ): Promise<void> {
-  const bytes = encodeSafetensors(tensors, metadata);
+  await writeFileAtomic(path, encodeSafetensors(tensors, metadata));
+}
+
+/** Writes `bytes` to `path` via a temporary file in the same folder and a rename. */
+export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
   const tmp = `${path}.tmp-${Deno.pid}`;
   try {
     await Deno.writeFile(tmp, bytes);
     await Deno.rename(tmp, path);
   } catch (err) {
     await Deno.remove(tmp).catch(() => {});
-    throw new InputError(`${path}: cannot write the model file (${(err as Error).message})`);
+    throw new InputError(`${path}: cannot write the file (${(err as Error).message})`);
   }
 }
 
