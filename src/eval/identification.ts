@@ -10,34 +10,43 @@ export interface Trials {
   score: Float64Array;
 }
 
-/** Pairs each probe with every gallery image of its identity that is not the same image. */
-export function genuineTrials(
-  probes: { ids: string[]; identities: string[]; feats: Float32Array },
-  gallery: { ids: string[]; identities: string[]; feats: Float32Array },
-  dim: number,
-): Trials {
+/** Every (probe, gallery) pair of one identity, an image never with itself. */
+export function trialPairs(
+  probes: { ids: string[]; identities: string[] },
+  gallery: { ids: string[]; identities: string[] },
+): { probe: Int32Array; gallery: Int32Array } {
   const byIdentity = new Map<string, number[]>();
   gallery.identities.forEach((who, g) => {
     const list = byIdentity.get(who) ?? [];
     list.push(g);
     byIdentity.set(who, list);
   });
-  const probe: number[] = [], gal: number[] = [], score: number[] = [];
+  const probe: number[] = [], gal: number[] = [];
   probes.identities.forEach((who, p) => {
     for (const g of byIdentity.get(who) ?? []) {
       if (gallery.ids[g] === probes.ids[p]) continue;
-      let s = 0;
-      for (let d = 0; d < dim; d++) s += probes.feats[p * dim + d] * gallery.feats[g * dim + d];
       probe.push(p);
       gal.push(g);
-      score.push(s);
     }
   });
-  return {
-    probe: Int32Array.from(probe),
-    gallery: Int32Array.from(gal),
-    score: Float64Array.from(score),
-  };
+  return { probe: Int32Array.from(probe), gallery: Int32Array.from(gal) };
+}
+
+/** The genuine trials with float64 dot products of the stored (normalised) embeddings. */
+export function genuineTrials(
+  probes: { ids: string[]; identities: string[]; feats: Float32Array },
+  gallery: { ids: string[]; identities: string[]; feats: Float32Array },
+  dim: number,
+): Trials {
+  const pairs = trialPairs(probes, gallery);
+  const score = new Float64Array(pairs.probe.length);
+  for (let t = 0; t < score.length; t++) {
+    const p = pairs.probe[t] * dim, g = pairs.gallery[t] * dim;
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += probes.feats[p + d] * gallery.feats[g + d];
+    score[t] = s;
+  }
+  return { ...pairs, score };
 }
 
 /**

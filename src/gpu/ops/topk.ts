@@ -148,6 +148,35 @@ export class DistractorTopK {
     }
   }
 
+  /** Scores `count` rows against the probes (count × P, f32) and leaves the lists alone. */
+  async scoreRows(rows: Float32Array, count = rows.length / this.dim): Promise<Float32Array> {
+    if (count < 1 || count > this.tileRows) {
+      throw new RangeError(`DistractorTopK.scoreRows: ${count} rows, tiles hold ${this.tileRows}`);
+    }
+    const { gpu } = this;
+    const [sx, sy] = grid(
+      Math.ceil(this.probes / 256) * Math.ceil(count / 4),
+      gpu.limits.maxComputeWorkgroupsPerDimension,
+    );
+    gpu.write(this.x, rows.subarray(0, count * this.dim));
+    gpu.write(
+      this.scoreU,
+      new Uint8Array(
+        params([["u32", count], ["u32", this.probes], ["u32", this.dim], ["u32", sx]]),
+      ),
+    );
+    gpu.run([
+      await gpu.dispatch("score_tile", {
+        uniforms: this.scoreU,
+        tensors: [this.x, this.qt, this.s],
+        groups: [sx, sy],
+      }),
+    ]);
+    const [s] = await gpu.read(this.s);
+    this.#inFlight = 0;
+    return s.subarray(0, count * this.probes);
+  }
+
   /** The current lists (one queue round trip). */
   async read(): Promise<TopK> {
     const [val, idx] = await this.gpu.read(this.topVal, this.topIdx);
