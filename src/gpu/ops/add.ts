@@ -1,0 +1,42 @@
+// GPU residual add y = a + b, and in-place gradient accumulation y += alpha·x.
+import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
+import { elementwiseGrid, expectSize, vectorWidth } from "./grid.ts";
+
+export async function addForward(
+  gpu: Gpu,
+  t: { a: Tensor; b: Tensor; y: Tensor },
+): Promise<Dispatch[]> {
+  const n = t.a.size;
+  expectSize("addForward", "b", t.b, n);
+  expectSize("addForward", "y", t.y, n);
+  const { entry, items } = vectorWidth(n);
+  const { groups, gx } = elementwiseGrid(gpu, items);
+  return [
+    await gpu.dispatch("add_forward", {
+      uniforms: params([["u32", items], ["u32", gx]]),
+      tensors: [t.a, t.b, t.y],
+      groups,
+      entry,
+    }),
+  ];
+}
+
+/** y += alpha·x in place (x and y must not overlap). */
+export async function addAccumulate(
+  gpu: Gpu,
+  t: { x: Tensor; y: Tensor },
+  alpha = 1,
+): Promise<Dispatch[]> {
+  const n = t.y.size;
+  expectSize("addAccumulate", "x", t.x, n);
+  const { entry, items } = vectorWidth(n);
+  const { groups, gx } = elementwiseGrid(gpu, items);
+  return [
+    await gpu.dispatch("add_accumulate", {
+      uniforms: params([["u32", items], ["u32", gx], ["f32", alpha]]),
+      tensors: [t.x, t.y],
+      groups,
+      entry,
+    }),
+  ];
+}

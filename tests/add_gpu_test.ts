@@ -1,0 +1,27 @@
+// GPU residual add and gradient accumulation against the references (vec4 and scalar paths).
+import { assertClose, hasGpu, randomArray } from "./helpers/compare.ts";
+import { getGpu } from "../src/gpu/device.ts";
+import { addAccumulate, addForward } from "../src/gpu/ops/add.ts";
+import * as ref from "../src/ref/add.ts";
+
+const gpuMissing = !(await hasGpu());
+
+for (const n of [1, 3, 256, 1001, 70000]) {
+  Deno.test({
+    name: `add and accumulate GPU = reference (n ${n})`,
+    ignore: gpuMissing,
+    async fn() {
+      const gpu = await getGpu();
+      const a = randomArray(n, 1), b = randomArray(n, 2);
+      const aT = gpu.tensor([n], "a", a), bT = gpu.tensor([n], "b", b), y = gpu.tensor([n], "y");
+      const acc = gpu.tensor([n], "acc", a);
+      gpu.run([
+        ...await addForward(gpu, { a: aT, b: bT, y }),
+        ...await addAccumulate(gpu, { x: bT, y: acc }, -0.5),
+      ]);
+      const [yG, accG] = await gpu.read(y, acc);
+      assertClose("a + b", yG, ref.addForward(a, b), { atol: 1e-7 });
+      assertClose("a − 0.5·b", accG, ref.addAccumulate(a, b, -0.5), { atol: 1e-7 });
+    },
+  });
+}

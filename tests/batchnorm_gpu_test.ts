@@ -1,0 +1,144 @@
+// GPU batch normalisation (training forward, inference, backward) against the float64
+// reference on awkward shapes: odd C, HW not a multiple of 4 or of the workgroup, N = 1, 1-D.
+import { assertEquals } from "@std/assert";
+import { assertClose, hasGpu, randomArray } from "./helpers/compare.ts";
+import { getGpu } from "../src/gpu/device.ts";
+import {
+  batchnormBackward,
+  batchnormForward,
+  batchnormInference,
+} from "../src/gpu/ops/batchnorm.ts";
+import * as ref from "../src/ref/batchnorm.ts";
+
+const gpuMissing = !(await hasGpu());
+const tol = { atol: 2e-5, rtol: 2e-4 };
+
+const shapes: ref.BatchNormShape[] = [
+  { N: 3, C: 5, HW: 7 }, // scalar path, tiny channels
+  { N: 2, C: 3, HW: 12 }, // vec4 path
+  { N: 1, C: 3, HW: 9 }, // N = 1
+  { N: 7, C: 11, HW: 1 }, // BatchNorm1d
+  { N: 5, C: 3, HW: 1000 }, // 256-wide workgroups, HW/4 = 250 not a multiple of 256
+  { N: 3, C: 2, HW: 25, affine: false, eps: 1e-3, momentum: 0.3 },
+];
+
+for (const s of shapes) {
+  Deno.test({
+    name: `batchnorm GPU = reference (N${s.N} C${s.C} HW${s.HW}${
+      s.affine === false ? " no affine" : ""
+    })`,
+    ignore: gpuMissing,
+    async fn() {
+      const gpu = await getGpu();
+      const n = s.N * s.C * s.HW;
+      const affine = s.affine ?? true;
+      const x = randomArray(n, 1, -3, 5), dy = randomArray(n, 2);
+      const gamma = randomArray(s.C, 3, 0.5, 1.5), beta = randomArray(s.C, 4);
+      const rm0 = randomArray(s.C, 5), rv0 = randomArray(s.C, 6, 0.5, 2);
+      const T = (d: Float32Array | number, label: string) =>
+        typeof d === "number" ? gpu.tensor([d], label) : gpu.tensor([d.length], label, d);
+      const t = {
+        x: T(x, "x"),
+        y: T(n, "y"),
+        gamma: affine ? T(gamma, "gamma") : undefined,
+        beta: affine ? T(beta, "beta") : undefined,
+        mean: T(s.C, "mean"),
+        invstd: T(s.C, "invstd"),
+        runningMean: T(rm0, "rm"),
+        runningVar: T(rv0, "rv"),
+      };
+      const dyT = T(dy, "dy"),
+        dx = T(n, "dx"),
+        dgamma = T(s.C, "dgamma"),
+        dbeta = T(s.C, "dbeta"),
+        yInf = T(n, "yInf");
+      const fwd = await batchnormForward(gpu, t, s);
+      const bwd = await batchnormBackward(gpu, {
+        dy: dyT,
+        x: t.x,
+        gamma: t.gamma,
+        mean: t.mean,
+        invstd: t.invstd,
+        dx,
+        dgamma: affine ? dgamma : undefined,
+        dbeta: affine ? dbeta : undefined,
+      }, s);
+      const inf = await batchnormInference(gpu, { ...t, y: yInf }, s);
+      gpu.run([...fwd, ...bwd, ...inf]);
+      const [y, mean, invstd, rm, rv, dxG, dgG, dbG, yi] = await gpu.read(
+        t.y,
+        t.mean,
+        t.invstd,
+        t.runningMean,
+        t.runningVar,
+        dx,
+        dgamma,
+        dbeta,
+        yInf,
+      );
+      const want = ref.batchnormForward(
+        x,
+        affine ? gamma : null,
+        affine ? beta : null,
+        rm0,
+        rv0,
+        s,
+      );
+      const shape = [s.N, s.C, s.HW];
+      assertClose("y", y, want.y, { ...tol, shape });
+      assertClose("mean", mean, want.mean, tol);
+      assertClose("invstd", invstd, want.invstd, tol);
+      assertClose("running mean", rm, want.runningMean, tol);
+      assertClose("running var", rv, want.runningVar, tol);
+      const wantB = ref.batchnormBackward(dy, x, affine ? gamma : null, want.mean, want.invstd, s);
+      assertClose("dx", dxG, wantB.dx, { ...tol, shape });
+      if (affine) {
+        assertClose("dgamma", dgG, wantB.dgamma, { atol: 1e-4, rtol: 2e-4 });
+        assertClose("dbeta", dbG, wantB.dbeta, { atol: 1e-4, rtol: 2e-4 });
+      }
+      // Inference ran after the update, so it sees the new running statistics.
+      const wantI = ref.batchnormInference(
+        x,
+        affine ? gamma : null,
+        affine ? beta : null,
+        want.runningMean,
+        want.runningVar,
+        s,
+      );
+      assertClose("inference y", yi, wantI, { ...tol, shape });
+    },
+  });
+}
+
+Deno.test({
+  name: "batchnorm GPU is deterministic and keeps updating the running averages on replay",
+  ignore: gpuMissing,
+  async fn() {
+    const gpu = await getGpu();
+    const s = { N: 4, C: 3, HW: 300 };
+    const n = s.N * s.C * s.HW;
+    const x = gpu.tensor([n], "x", randomArray(n, 7, -2, 2));
+    const mk = () => ({
+      x,
+      y: gpu.tensor([n]),
+      gamma: gpu.tensor([3], "", new Float32Array([1, 2, 3])),
+      beta: gpu.tensor([3]),
+      mean: gpu.tensor([3]),
+      invstd: gpu.tensor([3]),
+      runningMean: gpu.tensor([3]),
+      runningVar: gpu.tensor([3], "", new Float32Array(3).fill(1)),
+    });
+    const a = mk(), b = mk();
+    const da = await batchnormForward(gpu, a, s), db = await batchnormForward(gpu, b, s);
+    gpu.run([...da, ...da, ...db, ...db]);
+    const [ya, yb, rma, rmb] = await gpu.read(a.y, b.y, a.runningMean, b.runningMean);
+    assertEquals(new Uint8Array(ya.buffer), new Uint8Array(yb.buffer));
+    assertEquals(rma, rmb);
+    const [mean] = await gpu.read(a.mean);
+    // Two updates from 0 with the same batch: 0.1·m + 0.9·0.1·m = 0.19·m.
+    assertClose("running mean after 2 steps", rma, Array.from(mean, (m) => 0.19 * m), {
+      atol: 1e-6,
+      rtol: 1e-5,
+    });
+  },
+});
