@@ -1,7 +1,7 @@
 // Dispatch geometry shared by the layer ops: grids folded into two dimensions so that no
 // dimension exceeds maxComputeWorkgroupsPerDimension (65535), the element-wise vec4/scalar
 // choice, and a tiny placeholder tensor for bindings a kernel variant leaves unused.
-import { type Gpu, Tensor } from "../device.ts";
+import type { Gpu, Tensor } from "../device.ts";
 
 /** [x, y] with x·y ≥ groups and x within the device limit; kernels use wid.x + wid.y·x. */
 export function grid2d(gpu: Gpu, groups: number): [number, number] {
