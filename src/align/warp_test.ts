@@ -1,4 +1,4 @@
-// The warp against a direct per-pixel reference (float64, explicit neighbours, black outside),
+// The warp against a direct per-pixel reference (tests/warp_reference.ts: float64, black outside),
 // on odd sizes, rotations, borders and the supersampled (≥ 2× shrink) path; plus the modes.
 import { assertEquals, assertThrows } from "@std/assert";
 import type { RgbImage } from "../image/image.ts";
@@ -13,6 +13,7 @@ import {
 import type { Affine } from "./similarity.ts";
 import { warpAffine } from "./warp.ts";
 import { assertClose, randomArray } from "../../tests/helpers/compare.ts";
+import { referenceWarp } from "../../tests/warp_reference.ts";
 
 function randomImage(w: number, h: number, seed: number): RgbImage {
   return {
@@ -20,45 +21,6 @@ function randomImage(w: number, h: number, seed: number): RgbImage {
     height: h,
     data: Uint8Array.from(randomArray(w * h * 3, seed, 0, 256), Math.floor),
   };
-}
-
-/** Value of channel ch at integer (x, y), 0 outside the image. */
-function at(img: RgbImage, x: number, y: number, ch: number): number {
-  if (x < 0 || y < 0 || x >= img.width || y >= img.height) return 0;
-  return img.data[(y * img.width + x) * 3 + ch];
-}
-
-function bilinear(img: RgbImage, sx: number, sy: number, ch: number): number {
-  const x0 = Math.floor(sx), y0 = Math.floor(sy), fx = sx - x0, fy = sy - y0;
-  return at(img, x0, y0, ch) * (1 - fx) * (1 - fy) + at(img, x0 + 1, y0, ch) * fx * (1 - fy) +
-    at(img, x0, y0 + 1, ch) * (1 - fx) * fy + at(img, x0 + 1, y0 + 1, ch) * fx * fy;
-}
-
-/** The warp written the slow, obvious way: per pixel, per channel, per sub-sample. */
-function referenceWarp(img: RgbImage, inv: Affine, w: number, h: number): Float64Array {
-  const scale = Math.sqrt(Math.abs(inv[0] * inv[4] - inv[1] * inv[3]));
-  const k = Math.max(1, Math.floor(scale + 1e-9));
-  const out = new Float64Array(w * h * 3);
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      for (let ch = 0; ch < 3; ch++) {
-        let v = 0;
-        for (let j = 0; j < k; j++) {
-          for (let i = 0; i < k; i++) {
-            const px = x + (i + 0.5) / k - 0.5, py = y + (j + 0.5) / k - 0.5;
-            v += bilinear(
-              img,
-              inv[0] * px + inv[1] * py + inv[2],
-              inv[3] * px + inv[4] * py + inv[5],
-              ch,
-            );
-          }
-        }
-        out[(y * w + x) * 3 + ch] = v / (k * k);
-      }
-    }
-  }
-  return out;
 }
 
 const CASES: [string, number, number, Affine, number, number][] = [
