@@ -22,6 +22,17 @@ export interface TopKOptions {
 const EMPTY = 0xffffffff;
 const TILE_BYTES = 64 * 1024 * 1024;
 
+/** score_tile reads vec4s: rows are zero-padded to a multiple of 4 values. */
+const padded = (D: number) => Math.ceil(D / 4) * 4;
+
+function padRows(rows: Float32Array, count: number, D: number): Float32Array {
+  const Dp = padded(D);
+  if (Dp === D) return rows.subarray(0, count * D);
+  const out = new Float32Array(count * Dp);
+  for (let r = 0; r < count; r++) out.set(rows.subarray(r * D, (r + 1) * D), r * Dp);
+  return out;
+}
+
 /** Splits a workgroup count over (x, y) within the per-dimension limit. */
 function grid(groups: number, max: number): [number, number] {
   const x = Math.max(1, Math.min(groups, max));
@@ -41,7 +52,7 @@ export class DistractorTopK {
     readonly dim: number,
     readonly K: number,
     tileRows: number,
-    readonly qt: Tensor,
+    readonly q: Tensor,
     readonly x: Tensor,
     readonly s: Tensor,
     readonly topVal: Tensor,
@@ -75,17 +86,14 @@ export class DistractorTopK {
         `DistractorTopK: ${P} probes of dimension ${D} exceed the device's buffer limit; split the probes`,
       );
     }
-    // Probes go up transposed (D × P): adjacent lanes of score_tile then read adjacent probes.
-    const qtData = new Float32Array(D * P);
-    for (let p = 0; p < P; p++) for (let d = 0; d < D; d++) qtData[d * P + p] = probes[p * D + d];
     const op = new DistractorTopK(
       gpu,
       P,
       D,
       K,
       tileRows,
-      gpu.tensor([D, P], "topk.qt", qtData),
-      gpu.tensor([tileRows, D], "topk.x"),
+      gpu.tensor([P, padded(D)], "topk.q", padRows(probes, P, D)),
+      gpu.tensor([tileRows, padded(D)], "topk.x"),
       gpu.tensor([tileRows, P], "topk.s"),
       gpu.tensor([P, K], "topk.val", new Float32Array(P * K).fill(-Infinity)),
       gpu.tensor([P, K], "topk.idx", new Uint32Array(P * K).fill(EMPTY)),
@@ -103,14 +111,13 @@ export class DistractorTopK {
     }
     const { gpu } = this;
     const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-    const scoreGroups = Math.ceil(this.probes / 256) * Math.ceil(count / 4);
-    const [sx, sy] = grid(scoreGroups, max);
+    const [sx, sy] = grid(Math.ceil(this.probes / 64) * Math.ceil(count / 8), max);
     const [mx, my] = grid(Math.ceil(this.probes / 64), max);
-    gpu.write(this.x, rows.subarray(0, count * this.dim));
+    gpu.write(this.x, padRows(rows, count, this.dim));
     gpu.write(
       this.scoreU,
       new Uint8Array(
-        params([["u32", count], ["u32", this.probes], ["u32", this.dim], ["u32", sx]]),
+        params([["u32", count], ["u32", this.probes], ["u32", padded(this.dim) / 4], ["u32", sx]]),
       ),
     );
     gpu.write(
@@ -127,7 +134,7 @@ export class DistractorTopK {
       list = [
         await gpu.dispatch("score_tile", {
           uniforms: this.scoreU,
-          tensors: [this.x, this.qt, this.s],
+          tensors: [this.x, this.q, this.s],
           groups: [sx, sy],
         }),
         await gpu.dispatch("topk_merge", {
@@ -158,17 +165,17 @@ export class DistractorTopK {
       Math.ceil(this.probes / 256) * Math.ceil(count / 4),
       gpu.limits.maxComputeWorkgroupsPerDimension,
     );
-    gpu.write(this.x, rows.subarray(0, count * this.dim));
+    gpu.write(this.x, padRows(rows, count, this.dim));
     gpu.write(
       this.scoreU,
       new Uint8Array(
-        params([["u32", count], ["u32", this.probes], ["u32", this.dim], ["u32", sx]]),
+        params([["u32", count], ["u32", this.probes], ["u32", padded(this.dim) / 4], ["u32", sx]]),
       ),
     );
     gpu.run([
       await gpu.dispatch("score_tile", {
         uniforms: this.scoreU,
-        tensors: [this.x, this.qt, this.s],
+        tensors: [this.x, this.q, this.s],
         groups: [sx, sy],
       }),
     ]);
@@ -192,7 +199,7 @@ export class DistractorTopK {
 
   /** Frees the device buffers. */
   destroy(): void {
-    for (const t of [this.qt, this.x, this.s, this.topVal, this.topIdx]) t.buffer.destroy();
+    for (const t of [this.q, this.x, this.s, this.topVal, this.topIdx]) t.buffer.destroy();
     this.scoreU.destroy();
     this.mergeU.destroy();
   }
