@@ -54,13 +54,15 @@ export function matmul(
   const st = matmulStrides(s);
   const sizes = matmulSizes(s);
   if (a.length < sizes.a || b.length < sizes.b) {
-    throw new Error(`matmul reference: A has ${a.length} (needs ${sizes.a}), B has ${b.length} (needs ${sizes.b})`);
+    throw new Error(
+      `matmul reference: A has ${a.length} (needs ${sizes.a}), B has ${b.length} (needs ${sizes.b})`,
+    );
   }
   if (s.accumulate && (!c0 || c0.length < sizes.c)) {
     throw new Error(`matmul reference: accumulate needs the old C (${sizes.c} elements)`);
   }
   const c = new Float64Array(sizes.c);
-  if (s.accumulate && c0) for (let i = 0; i < sizes.c; i++) c[i] = c0[i];
+  if (s.accumulate && c0) { for (let i = 0; i < sizes.c; i++) c[i] = c0[i]; }
   for (let p = 0; p < batch; p++) {
     const ao = p * st.a, bo = p * st.b, co = p * st.c;
     for (let m = 0; m < M; m++) {

@@ -11,7 +11,12 @@ Deno.test("matmul reference: a 2×3 by 3×2 product worked by hand", () => {
   // Stored transposed: Aᵀ is 3×2, Bᵀ is 2×3; same product.
   const at = [1, 4, 2, 5, 3, 6];
   const bt = [7, 9, 11, 8, 10, 12];
-  assertEquals([...matmul(at, bt, { M: 2, N: 2, K: 3, transA: true, transB: true })], [58, 64, 139, 154]);
+  assertEquals([...matmul(at, bt, { M: 2, N: 2, K: 3, transA: true, transB: true })], [
+    58,
+    64,
+    139,
+    154,
+  ]);
   // alpha and accumulate: C = 0.5·AB + C.
   const c = matmul(a, b, { M: 2, N: 2, K: 3, alpha: 0.5, accumulate: true }, [1, 1, 1, 1]);
   assertEquals([...c], [30, 33, 70.5, 78]);
@@ -23,13 +28,20 @@ Deno.test("matmul reference: a batch equals separate products; stride 0 shares a
   const b = randomArray(matmulSizes(s).b, 2);
   const c = matmul(a, b, s);
   for (let p = 0; p < 3; p++) {
-    const one = matmul(a.subarray(p * 15, p * 15 + 15), b.subarray(p * 20, p * 20 + 20), { M: 3, N: 4, K: 5 });
+    const one = matmul(a.subarray(p * 15, p * 15 + 15), b.subarray(p * 20, p * 20 + 20), {
+      M: 3,
+      N: 4,
+      K: 5,
+    });
     assertClose(`batch ${p}`, c.subarray(p * 12, p * 12 + 12), one, { atol: 1e-12, rtol: 0 });
   }
   const shared = matmul(a, b.subarray(0, 20), { ...s, strideB: 0 });
   for (let p = 0; p < 3; p++) {
     const one = matmul(a.subarray(p * 15, p * 15 + 15), b.subarray(0, 20), { M: 3, N: 4, K: 5 });
-    assertClose(`shared B, batch ${p}`, shared.subarray(p * 12, p * 12 + 12), one, { atol: 1e-12, rtol: 0 });
+    assertClose(`shared B, batch ${p}`, shared.subarray(p * 12, p * 12 + 12), one, {
+      atol: 1e-12,
+      rtol: 0,
+    });
   }
 });
 
