@@ -128,3 +128,27 @@ export function initParams(net: Network, seed: number): StateDict {
   }
   return out;
 }
+
+/**
+ * Initial values made non-trivial for tests: BN γ near 1, β, running mean and variance
+ * and PReLU slopes drawn around their defaults (PyTorch's init makes several of them
+ * constant, which would hide mistakes in how they are used).
+ */
+export function perturbedParams(net: Network, seed: number): Map<string, Float64Array> {
+  const out = new Map<string, Float64Array>();
+  const init = initParams(net, seed);
+  for (const p of net.params) {
+    const f = Float64Array.from(init.get(p.name)!);
+    const stream = nameHash(p.name) ^ 0x5bd1e995;
+    const noise = (i: number) => 2 * (hash32(seed, stream, i) / 4294967296) - 1;
+    const set = (center: number, spread: number) =>
+      f.forEach((_, i) => (f[i] = center + spread * noise(i)));
+    if (p.role === "bn_weight" && p.trainable) set(1, 0.3);
+    if (p.role === "bn_bias") set(0, 0.2);
+    if (p.role === "running_mean") set(0, 0.1);
+    if (p.role === "running_var") set(1, 0.5);
+    if (p.role === "prelu_slope") set(0.25, 0.1);
+    out.set(p.name, f);
+  }
+  return out;
+}
