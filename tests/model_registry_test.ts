@@ -136,7 +136,7 @@ Deno.test("registry: every backbone builds at 64 and 112 px; resnet-lite fits th
     "embedding dimension",
   );
   assertThrows(
-    () => buildNetwork("iresnet18", { inputSize: 8, embeddingDim: 8 }),
+    () => buildNetwork("iresnet18", { inputSize: 4, embeddingDim: 8 }),
     UsageError,
     "input size",
   );

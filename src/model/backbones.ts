@@ -191,8 +191,8 @@ function mobilefacenet(name: string, m: MobileFaceNetLayout, opts: BackboneOptio
 }
 
 function checkOptions(name: string, opts: BackboneOptions): void {
-  if (!Number.isInteger(opts.inputSize) || opts.inputSize < 16) {
-    throw new UsageError(`backbone ${name}: input size ${opts.inputSize} is not an integer ≥ 16`);
+  if (!Number.isInteger(opts.inputSize) || opts.inputSize < 8) {
+    throw new UsageError(`backbone ${name}: input size ${opts.inputSize} is not an integer ≥ 8`);
   }
   if (!Number.isInteger(opts.embeddingDim) || opts.embeddingDim < 1) {
     throw new UsageError(
