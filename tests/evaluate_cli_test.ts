@@ -332,6 +332,35 @@ Deno.test({
     const kept = distractors.filter((_, i) => i !== 3);
     assertEquals(jc.checkpoints.at(-1).distractors, 156);
     for (const c of jc.checkpoints) assertEquals(c.rank1, bruteRank1(probes, kept, c.distractors));
+
+    // FaceScrub noise: P1_2 becomes its identity's centre; a gallery list splits the probes.
+    const fsNoise = `${dir}/facescrub_noises.txt`, galleryList = `${dir}/gallery.txt`;
+    await Deno.writeTextFile(fsNoise, "#rules\nP1_2.png\n");
+    await Deno.writeTextFile(
+      galleryList,
+      probes.filter((p) => p.id.endsWith("_0.png")).map((p) => p.id).join("\n") + "\n",
+    );
+    const split = await evaluate([
+      "--protocol",
+      "identification",
+      probeFile,
+      "--distractors",
+      distFile,
+      "--facescrub-noise",
+      fsNoise,
+      "--gallery-list",
+      galleryList,
+      "--topk",
+      "10",
+    ]);
+    assertEquals(split.code, 0, split.stderr);
+    const js = JSON.parse(split.stdout);
+    assertStringIncludes(js.conventions.facescrub_noise, "1 probe/gallery features replaced");
+    assertEquals([js.counts.probes, js.counts.gallery, js.counts.trials], [
+      ids * (per - 1),
+      ids,
+      ids * (per - 1),
+    ]);
   },
 });
 
