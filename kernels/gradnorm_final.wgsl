@@ -20,7 +20,7 @@ struct Params { slots: u32, clip_enabled: u32, max_norm: f32 }
 var<workgroup> red: array<vec2f, 256>;
 
 fn finite(x: f32) -> bool {
-  // Exponent bits all ones: inf or NaN (checked on the bits: fast-math cannot fold it away).
+  // Exponent bits all ones: inf or NaN (tested on the bits, which no float-compare shortcut can skip).
   return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
 
