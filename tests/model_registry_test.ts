@@ -179,20 +179,16 @@ Deno.test("init: PyTorch's defaults, seeded and deterministic", () => {
   assert(a.get("features.weight")!.every((v) => v === 1));
 });
 
-Deno.test("arena: aligned, non-overlapping views in chunks within the limit; decaying params first", () => {
+Deno.test("arena: aligned, non-overlapping views in chunks within the limit; decaying params first, frozen last", () => {
   const net = tinyNetwork("iresnet", { inputSize: 16, embeddingDim: 10 });
-  const total = net.params.filter((p) => p.trainable).reduce(
-    (s, p) => s + p.shape.reduce((x, y) => x * y, 1),
-    0,
-  );
+  const numel = (shape: number[]) => shape.reduce((x, y) => x * y, 1);
+  const total = net.params.filter((p) => !p.buffer).reduce((s, p) => s + numel(p.shape), 0);
   for (const limit of [1 << 20, 1024]) {
-    const { trainable, fixed } = layoutParams(net, limit);
-    assertEquals(trainable.slots.length + fixed.slots.length, net.params.length);
-    assert(
-      fixed.slots.every((s) => !s.spec.trainable) && trainable.slots.every((s) => s.spec.trainable),
-    );
-    assertEquals(trainable.slots.reduce((s, x) => s + x.size, 0), total);
-    for (const layout of [trainable, fixed]) {
+    const { params, fixed } = layoutParams(net, limit);
+    assertEquals(params.slots.length + fixed.slots.length, net.params.length);
+    assert(fixed.slots.every((s) => s.spec.buffer) && params.slots.every((s) => !s.spec.buffer));
+    assertEquals(params.slots.reduce((s, x) => s + x.size, 0), total);
+    for (const layout of [params, fixed]) {
       assert(layout.chunks.every((c) => c <= limit));
       const sorted = [...layout.slots].sort((x, y) => x.chunk - y.chunk || x.offset - y.offset);
       sorted.forEach((s, i) => {
@@ -204,14 +200,18 @@ Deno.test("arena: aligned, non-overlapping views in chunks within the limit; dec
         }
       });
     }
-    const ranges = arenaRanges(trainable);
-    const covered = ranges.reduce((s, r) => s + r.size, 0);
     assertEquals(
-      covered,
-      trainable.chunks.reduce((a, b) => a + b, 0),
-      "ranges cover the whole arena",
+      params.slots[params.slots.length - 1].spec.name,
+      "features.weight",
+      "the frozen weight comes last",
     );
-    for (const s of trainable.slots) {
+    const ranges = arenaRanges(params);
+    assertEquals(
+      ranges.reduce((s, r) => s + r.size, 0),
+      params.chunks.reduce((a, b) => a + b, 0),
+      "ranges cover the arena",
+    );
+    for (const s of params.slots) {
       const r = ranges.find((r) =>
         r.chunk === s.chunk && r.offset <= s.offset && s.offset + s.size <= r.offset + r.size
       )!;

@@ -98,10 +98,10 @@ export interface CompiledGraph {
   net: Network;
   batch: number;
   training: boolean;
-  /** Trainable parameters (decaying ones first) and, in training, their gradients (same layout). */
+  /** Parameters (decaying ones first, frozen ones last) and, in training, their gradients (same layout). */
   params: GpuArena;
   grads: GpuArena | null;
-  /** Running statistics and frozen weights. */
+  /** BN running statistics. */
   fixed: GpuArena;
   input: Tensor;
   embedding: Tensor;
@@ -150,17 +150,15 @@ export async function compileGraph(
     return gpu.tensor(shape, label);
   };
   const share = opts.shareParams;
-  const params = new GpuArena(gpu, layouts.trainable, `${net.backbone}.params`, share?.params);
+  const params = new GpuArena(gpu, layouts.params, `${net.backbone}.params`, share?.params);
   const fixed = new GpuArena(gpu, layouts.fixed, `${net.backbone}.fixed`, share?.fixed);
   if (!share) {
     allocated += 4 *
-      (layouts.trainable.chunks.reduce((a, b) => a + b, 0) +
+      (layouts.params.chunks.reduce((a, b) => a + b, 0) +
         layouts.fixed.chunks.reduce((a, b) => a + b, 0));
   }
-  const grads = opts.training
-    ? new GpuArena(gpu, layouts.trainable, `${net.backbone}.grads`)
-    : null;
-  if (grads) allocated += 4 * layouts.trainable.chunks.reduce((a, b) => a + b, 0);
+  const grads = opts.training ? new GpuArena(gpu, layouts.params, `${net.backbone}.grads`) : null;
+  if (grads) allocated += 4 * layouts.params.chunks.reduce((a, b) => a + b, 0);
   const paramView = (name: string) => (params.has(name) ? params.view(name) : fixed.view(name));
   const step = gpu.tensor([4], `${net.backbone}.step`);
 

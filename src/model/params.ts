@@ -66,19 +66,27 @@ export function layoutArena(specs: readonly ParamSpec[], maxChunkElements: numbe
 }
 
 /**
- * The layouts of a network's storage: `trainable` (parameters with gradients, decaying
- * ones first so weight decay covers few ranges; the gradient arena mirrors it) and
- * `fixed` (running statistics and frozen weights, never touched by the optimizer).
+ * The layouts of a network's storage: `params` holds every parameter (PyTorch's
+ * `parameters()`): decaying ones first, then the other trainable ones, then frozen
+ * weights (iresnet's `features.weight`), so weight decay covers few ranges; the gradient
+ * arena mirrors it, and frozen slots keep a zero gradient, which leaves them unchanged
+ * under SGD. `fixed` holds the running statistics (buffers), which a training forward
+ * updates in place; keeping them apart from the parameters means no dispatch binds one
+ * buffer both read-only and writable.
  */
 export function layoutParams(
   net: Network,
   maxChunkElements: number,
-): { trainable: ArenaLayout; fixed: ArenaLayout } {
-  const trainable = net.params.filter((p) => p.trainable);
-  const ordered = [...trainable.filter((p) => p.decay), ...trainable.filter((p) => !p.decay)];
+): { params: ArenaLayout; fixed: ArenaLayout } {
+  const ps = net.params.filter((p) => !p.buffer);
+  const ordered = [
+    ...ps.filter((p) => p.trainable && p.decay),
+    ...ps.filter((p) => p.trainable && !p.decay),
+    ...ps.filter((p) => !p.trainable),
+  ];
   return {
-    trainable: layoutArena(ordered, maxChunkElements),
-    fixed: layoutArena(net.params.filter((p) => !p.trainable), maxChunkElements),
+    params: layoutArena(ordered, maxChunkElements),
+    fixed: layoutArena(net.params.filter((p) => p.buffer), maxChunkElements),
   };
 }
 
