@@ -5,7 +5,8 @@
 import { createHash } from "node:crypto";
 import { InputError } from "../cli/errors.ts";
 import type { RecordStream } from "../format/stream.ts";
-import { faceToInput } from "../util/pixels.ts";
+import { faceToInput } from "../model/input.ts";
+import type { ModelConfig } from "../model/model_file.ts";
 import { hash32, permutation } from "../util/random.ts";
 
 /** Above this many pixel bytes the cache spills to a file. */
@@ -121,7 +122,7 @@ export function fillBatch(
   set: FaceSet,
   indices: Uint32Array,
   out: Float32Array,
-  opts: { flip: boolean; seed: number; step: number },
+  opts: { flip: boolean; seed: number; step: number; norm: ModelConfig["normalisation"] },
   scratch = new Uint8Array(set.size * set.size * 3),
 ): Int32Array {
   const S = set.size;
@@ -131,7 +132,7 @@ export function fillBatch(
     set.read(row, scratch);
     labels[n] = set.labels[row];
     const flip = opts.flip && (hash32(opts.seed, 0xf11b, opts.step, n) & 1) === 1;
-    faceToInput(scratch, S, out, n, flip);
+    faceToInput(scratch, S, opts.norm, out, n, flip);
   }
   return labels;
 }
