@@ -29,7 +29,7 @@ async function run(
   for (const rows of tiles) {
     await op.push(dist.subarray(at * D, (at + rows) * D), rows);
     const [s] = await gpu.read(op.s);
-    scores.set(s.subarray(0, rows * P), at * P);
+    for (let r = 0; r < rows; r++) scores.set(s.subarray(r * op.stride, r * op.stride + P), (at + r) * P);
     at += rows;
   }
   const got = await op.read();
@@ -43,6 +43,7 @@ for (
     [300, 33, 10, 9, [9, 9, 2], false],
     [65, 5, 4, 16, [16, 16, 3], true], // many ties: lower index must win
     [3, 7, 12, 4, [4, 3], false], // fewer distractors than K
+    [141, 20, 5, 150, [150, 150, 20], false], // several 128 × 128 score blocks per tile
   ] as const
 ) {
   Deno.test({
@@ -72,6 +73,26 @@ for (
     },
   });
 }
+
+Deno.test({
+  name: "topk: scoreRows gives rows × probes without touching the lists",
+  ignore: gpuMissing,
+  async fn() {
+    const gpu = await getGpu();
+    const [P, D, rows] = [301, 33, 37];
+    const probes = randomArray(P * D, 5), x = randomArray(rows * D, 6);
+    const op = DistractorTopK.create(gpu, probes, P, D, { K: 3, tileRows: 64 });
+    const s = await op.scoreRows(x, rows);
+    const top = await op.read();
+    op.destroy();
+    assertClose("scoreRows", s, scoreTileRef(x, rows, probes, P, D), {
+      atol: 1e-5,
+      rtol: 1e-5,
+      shape: [rows, P],
+    });
+    assertEquals([top.seen, top.idx[0], top.val[0]], [0, 0xffffffff, -Infinity]);
+  },
+});
 
 Deno.test({
   name: "topk: a tile larger than tileRows is refused",

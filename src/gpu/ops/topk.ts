@@ -2,6 +2,7 @@
 // merged into each probe's running top-K (topk_merge), so a million distractors never make
 // a full probe × distractor matrix. CPU reference: src/ref/topk.ts.
 import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
+import { SCORE_TM, SCORE_TN4 } from "../../../kernels/score_tile_gen.ts";
 
 /** Each probe's K best distractor scores (descending) and indices, after `seen` distractors. */
 export interface TopK {
@@ -30,6 +31,14 @@ function padRows(rows: Float32Array, count: number, D: number): Float32Array {
   if (Dp === D) return rows.subarray(0, count * D);
   const out = new Float32Array(count * Dp);
   for (let r = 0; r < count; r++) out.set(rows.subarray(r * D, (r + 1) * D), r * Dp);
+  return out;
+}
+
+/** Probes (P × D) as Qt (padded D × padded P): score_tile reads 4 adjacent probes per load. */
+function transposePadded(probes: Float32Array, P: number, D: number): Float32Array {
+  const Pp = padded(P);
+  const out = new Float32Array(padded(D) * Pp);
+  for (let p = 0; p < P; p++) for (let d = 0; d < D; d++) out[d * Pp + p] = probes[p * D + d];
   return out;
 }
 
@@ -79,7 +88,7 @@ export class DistractorTopK {
       throw new RangeError(`DistractorTopK: K must be a positive integer, got ${K}`);
     }
     const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
-    const cap = Math.floor(Math.min(limit, TILE_BYTES) / (4 * Math.max(P, D)));
+    const cap = Math.floor(Math.min(limit, TILE_BYTES) / (4 * Math.max(padded(P), padded(D))));
     const tileRows = Math.max(1, Math.min(opts.tileRows ?? 4096, cap));
     if (cap < 1 || P * D * 4 > limit) {
       throw new RangeError(
@@ -92,9 +101,9 @@ export class DistractorTopK {
       D,
       K,
       tileRows,
-      gpu.tensor([P, padded(D)], "topk.q", padRows(probes, P, D)),
+      gpu.tensor([padded(D), padded(P)], "topk.qt", transposePadded(probes, P, D)),
       gpu.tensor([tileRows, padded(D)], "topk.x"),
-      gpu.tensor([tileRows, P], "topk.s"),
+      gpu.tensor([tileRows, padded(P)], "topk.s"),
       gpu.tensor([P, K], "topk.val", new Float32Array(P * K).fill(-Infinity)),
       gpu.tensor([P, K], "topk.idx", new Uint32Array(P * K).fill(EMPTY)),
       gpu.uniform(new ArrayBuffer(16), "score_tile.u"),
@@ -111,22 +120,29 @@ export class DistractorTopK {
     }
     const { gpu } = this;
     const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-    const [sx, sy] = grid(Math.ceil(this.probes / 64) * Math.ceil(count / 8), max);
+    const [sx, sy] = this.#scoreGrid(count);
     const [mx, my] = grid(Math.ceil(this.probes / 64), max);
     gpu.write(this.x, padRows(rows, count, this.dim));
     gpu.write(
       this.scoreU,
       new Uint8Array(
-        params([["u32", count], ["u32", this.probes], ["u32", padded(this.dim) / 4], ["u32", sx]]),
+        params([["u32", count], ["u32", padded(this.probes) / 4], ["u32", padded(this.dim) / 4], [
+          "u32",
+          sx,
+        ]]),
       ),
     );
     gpu.write(
       this.mergeU,
       new Uint8Array(
-        params([["u32", this.probes], ["u32", count], ["u32", this.seen], ["u32", this.K], [
-          "u32",
-          mx * 64,
-        ]]),
+        params([
+          ["u32", this.probes],
+          ["u32", count],
+          ["u32", this.seen],
+          ["u32", this.K],
+          ["u32", mx * 64],
+          ["u32", padded(this.probes)],
+        ]),
       ),
     );
     let list = this.#tiles.get(count);
@@ -155,21 +171,26 @@ export class DistractorTopK {
     }
   }
 
+  /** Elements between rows of the score tile `s` (probes padded to a multiple of 4). */
+  get stride(): number {
+    return padded(this.probes);
+  }
+
   /** Scores `count` rows against the probes (count × P, f32) and leaves the lists alone. */
   async scoreRows(rows: Float32Array, count = rows.length / this.dim): Promise<Float32Array> {
     if (count < 1 || count > this.tileRows) {
       throw new RangeError(`DistractorTopK.scoreRows: ${count} rows, tiles hold ${this.tileRows}`);
     }
     const { gpu } = this;
-    const [sx, sy] = grid(
-      Math.ceil(this.probes / 256) * Math.ceil(count / 4),
-      gpu.limits.maxComputeWorkgroupsPerDimension,
-    );
+    const [sx, sy] = this.#scoreGrid(count);
     gpu.write(this.x, padRows(rows, count, this.dim));
     gpu.write(
       this.scoreU,
       new Uint8Array(
-        params([["u32", count], ["u32", this.probes], ["u32", padded(this.dim) / 4], ["u32", sx]]),
+        params([["u32", count], ["u32", padded(this.probes) / 4], ["u32", padded(this.dim) / 4], [
+          "u32",
+          sx,
+        ]]),
       ),
     );
     gpu.run([
@@ -181,7 +202,19 @@ export class DistractorTopK {
     ]);
     const [s] = await gpu.read(this.s);
     this.#inFlight = 0;
-    return s.subarray(0, count * this.probes);
+    // Drop the padding columns: rows × probes, as the interface promises.
+    const Pp = padded(this.probes), out = new Float32Array(count * this.probes);
+    for (let r = 0; r < count; r++) {
+      out.set(s.subarray(r * Pp, r * Pp + this.probes), r * this.probes);
+    }
+    return out;
+  }
+
+  /** score_tile's grid for `count` rows: blocks of 8·SCORE_TM rows × 32·SCORE_TN4 probes. */
+  #scoreGrid(count: number): [number, number] {
+    const groups = Math.ceil(padded(this.probes) / 4 / (8 * SCORE_TN4)) *
+      Math.ceil(count / (8 * SCORE_TM));
+    return grid(groups, this.gpu.limits.maxComputeWorkgroupsPerDimension);
   }
 
   /** The current lists (one queue round trip). */
