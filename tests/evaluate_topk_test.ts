@@ -29,7 +29,9 @@ async function run(
   for (const rows of tiles) {
     await op.push(dist.subarray(at * D, (at + rows) * D), rows);
     const [s] = await gpu.read(op.s);
-    for (let r = 0; r < rows; r++) scores.set(s.subarray(r * op.stride, r * op.stride + P), (at + r) * P);
+    for (let r = 0; r < rows; r++) {
+      scores.set(s.subarray(r * op.stride, r * op.stride + P), (at + r) * P);
+    }
     at += rows;
   }
   const got = await op.read();
