@@ -113,6 +113,8 @@ export interface CompiledGraph {
   schedule: ScheduleEntry[];
   /** Bytes of all device buffers this graph allocated (parameters counted unless shared). */
   allocatedBytes: number;
+  /** Frees the device buffers this graph allocated (not shared parameters); it is unusable afterwards. */
+  destroy(): void;
   /** Every activation tensor by name (training mode: kept for the backward pass). */
   activations: Map<string, Tensor>;
 }
@@ -136,6 +138,7 @@ export async function compileGraph(
   );
   const layouts = layoutParams(net, Math.floor(maxBytes / 4));
   let allocated = 0;
+  const owned: GPUBuffer[] = [];
   const alloc = (shape: number[], label: string): Tensor => {
     const bytes = shape.reduce((a, b) => a * b, 1) * 4;
     if (bytes > maxBytes) {
@@ -147,7 +150,9 @@ export async function compileGraph(
       );
     }
     allocated += bytes;
-    return gpu.tensor(shape, label);
+    const t = gpu.tensor(shape, label);
+    owned.push(t.buffer);
+    return t;
   };
   const share = opts.shareParams;
   const params = new GpuArena(gpu, layouts.params, `${net.backbone}.params`, share?.params);
@@ -159,8 +164,12 @@ export async function compileGraph(
   }
   const grads = opts.training ? new GpuArena(gpu, layouts.params, `${net.backbone}.grads`) : null;
   if (grads) allocated += 4 * layouts.params.chunks.reduce((a, b) => a + b, 0);
+  for (const arena of [share ? null : params, share ? null : fixed, grads]) {
+    for (const c of arena?.chunks ?? []) owned.push(c.buffer);
+  }
   const paramView = (name: string) => (params.has(name) ? params.view(name) : fixed.view(name));
   const step = gpu.tensor([4], `${net.backbone}.step`);
+  owned.push(step.buffer);
 
   const shapeOf = (name: string) => {
     const s = net.activations.get(name)!;
@@ -457,6 +466,7 @@ export async function compileGraph(
     backward,
     schedule,
     allocatedBytes: allocated,
+    destroy: () => owned.forEach((b) => b.destroy()),
     activations: acts,
   };
 }
