@@ -135,8 +135,8 @@ export function drawIdentity(seed: number, index: number): FaceIdentity {
   const alarX = n(0.12, 0.015);
   const mouthY = n(-0.97, 0.045);
   const mouthW = n(0.35, 0.03);
-  const lipUpper = clamp(n(0.035, 0.01), 0.012, 0.07);
-  const lipLower = clamp(n(0.05, 0.012), 0.02, 0.09);
+  const lipUpper = clamp(n(0.045, 0.01), 0.02, 0.08);
+  const lipLower = clamp(n(0.06, 0.012), 0.03, 0.1);
   const mouthRest = n(0, 0.015);
   const earY = n(-0.1, 0.05);
   const earSize = n(1, 0.12);
@@ -148,11 +148,11 @@ export function drawIdentity(seed: number, index: number): FaceIdentity {
     lerp(0.21, 0.78, tone) - warm * 0.2,
     lerp(0.13, 0.66, tone) - warm,
   ];
-  const redLip = 0.75 + 0.1 * z(k++);
+  const redLip = 0.8 + 0.08 * z(k++);
   const lip: [number, number, number] = [
-    skin[0] * 0.92,
-    skin[1] * redLip * 0.82,
-    skin[2] * redLip * 0.85,
+    skin[0] * 0.85,
+    skin[1] * redLip * 0.6,
+    skin[2] * redLip * 0.62,
   ];
   // Hair darkness follows skin tone loosely; a few are red or grey.
   const hairLight = clamp(0.55 * u(k++) + 0.35 * tone * u(k++), 0, 1);

@@ -27,8 +27,12 @@ const F_STRIDE = 16, MAX_FEATURES = 32;
 // The feature grid covers the face in head coordinates; each cell lists features as bits.
 const GRID = 32, GRID_X0 = -1.3, GRID_X1 = 1.3, GRID_Y0 = -1.7, GRID_Y1 = 1.3;
 
-/** Nominal pixels per head unit, as a fraction of the image side: eye distance ≈ S/4. */
-const SCALE_PER_SIZE = 0.25 / 0.84;
+/**
+ * Nominal pixels per head unit, as a fraction of the image side: eye distance ≈ 0.24·S, and
+ * the face centre sits at FACE_CENTRE_Y·S, so the ArcFace crop around the landmarks (1.5 eye
+ * distances above the eyes, 1.7 below, 1.6 to each side) lies inside the image at most poses.
+ */
+const SCALE_PER_SIZE = 0.24 / 0.84, FACE_CENTRE_Y = 0.56;
 
 /** A rendered face: RGB bytes written into the caller's buffer, and its 5 landmarks. */
 export class FaceRenderer {
@@ -108,7 +112,7 @@ export class FaceRenderer {
     const fy = (who.eyeY + who.mouthY) / 2, fz = this.#faceZ(0, fy);
     const X = m[1] * fy + m[2] * fz, Y = m[4] * fy + m[5] * fz;
     this.#cx = S / 2 - 0.5 + view.offsetX * S - this.#s * X;
-    this.#cy = S / 2 - 0.5 + view.offsetY * S + this.#s * Y;
+    this.#cy = FACE_CENTRE_Y * S - 0.5 + view.offsetY * S + this.#s * Y;
     // The light in head coordinates (Rᵀ·L), so shading works on head-frame normals.
     const [lx, ly, lz] = view.light;
     for (let i = 0; i < 3; i++) this.#light[i] = m[i] * lx + m[3 + i] * ly + m[6 + i] * lz;

@@ -62,8 +62,8 @@ export function drawView(seed: number, who: FaceIdentity, image: number): FaceVi
   const pitch = 16 * DEG * tri();
   const roll = 18 * DEG * tri();
   const scale = 0.9 + 0.2 * u();
-  const offsetX = 0.05 * tri();
-  const offsetY = 0.05 * tri();
+  const offsetX = 0.04 * tri();
+  const offsetY = 0.03 * tri();
   // Light from the front hemisphere: x, y across, z at least 0.35 towards the camera.
   let lx = 1.6 * tri(), ly = 0.4 + 0.9 * tri(), lz = 0.35 + 0.9 * u();
   const ln = Math.sqrt(lx * lx + ly * ly + lz * lz);

@@ -1,0 +1,245 @@
+// `p2sgrad prepare synthetic` end to end: the stream it writes, its determinism, the
+// train/pairs split and pairs file, errors, and whether the faces are learnable but not
+// trivially so (raw-pixel verification on held-out pairs, after the real align stage).
+import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "@std/assert";
+import { createHash } from "node:crypto";
+import { lfwId, parsePairs } from "../src/data/pairs.ts";
+import { openRecordStream } from "../src/format/stream.ts";
+import type { FaceRecord, ImageRecord } from "../src/format/records.ts";
+import { chunkedReadable, runStage } from "./stage_io.ts";
+
+async function records<K extends "images" | "faces">(bytes: Uint8Array, kind: K) {
+  const stream = await openRecordStream(chunkedReadable(bytes).stream, kind, "test");
+  const rows = [];
+  for await (const r of stream.records()) rows.push(r);
+  return { meta: stream.meta, rows: rows as (K extends "images" ? ImageRecord : FaceRecord)[] };
+}
+
+const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+Deno.test("prepare synthetic writes an images stream of PPM faces with landmarks, labels and LFW ids", async () => {
+  const r = await runStage([
+    "prepare",
+    "synthetic",
+    "--identities",
+    "5",
+    "--per-identity",
+    "3",
+    "--size",
+    "64",
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  assertStringIncludes(r.stderr, "wrote 15 images of 5 identities");
+  const { meta, rows } = await records(r.stdout, "images");
+  assertEquals(meta.extra?.source, "synthetic");
+  assertEquals(meta.extra?.["synthetic.seed"], "1");
+  assertEquals(rows.length, 15);
+  assertEquals(rows[4].id, "syn_00001/syn_00001_0002.ppm");
+  assertEquals([rows[4].identity, rows[4].label, rows[4].cleanLabel, rows[4].path], [
+    "syn_00001",
+    1,
+    1,
+    "",
+  ]);
+  for (const row of rows) {
+    assertEquals(new TextDecoder().decode(row.bytes!.subarray(0, 13)), "P6\n64 64\n255\n");
+    assertEquals(row.bytes!.length, 13 + 64 * 64 * 3);
+    assertEquals(row.landmarks!.length, 10);
+    for (const v of row.landmarks!) assert(v > 0 && v < 64, `landmark ${v} outside the image`);
+  }
+});
+
+Deno.test("the same arguments give the same bytes; another seed gives other faces", async () => {
+  const args = ["prepare", "synthetic", "--identities", "4", "--per-identity", "2", "--size", "48"];
+  const a = await runStage(args), b = await runStage(args);
+  const c = await runStage([...args, "--seed", "2"]);
+  assertEquals(sha(a.stdout), sha(b.stdout));
+  assertNotEquals(sha(a.stdout), sha(c.stdout));
+  // Flags before `synthetic` (as prepare passes them) mean the same.
+  const d = await runStage(["prepare", "--seed", "2", "synthetic", ...args.slice(2)]);
+  assertEquals(sha(d.stdout), sha(c.stdout));
+});
+
+Deno.test("--split train and --split pairs are identity-disjoint; the pairs file names only pairs images", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const common = [
+      "--identities",
+      "44",
+      "--per-identity",
+      "4",
+      "--size",
+      "32",
+      "--pairs-fraction",
+      "0.5",
+    ];
+    const train = await runStage(["prepare", "synthetic", "--split", "train", ...common]);
+    const pairsOut = `${dir}/pairs.txt`;
+    const held = await runStage([
+      "prepare",
+      "synthetic",
+      "--split",
+      "pairs",
+      "--pairs-out",
+      pairsOut,
+      "--pairs-per-fold",
+      "5",
+      ...common,
+    ]);
+    assertEquals([train.code, held.code], [0, 0], train.stderr + held.stderr);
+    const t = (await records(train.stdout, "images")).rows,
+      p = (await records(held.stdout, "images")).rows;
+    const trainIds = new Set(t.map((r) => r.identity)), pairIds = new Set(p.map((r) => r.identity));
+    assertEquals([trainIds.size, pairIds.size], [22, 22]);
+    assert([...pairIds].every((i) => !trainIds.has(i)), "an identity in both splits");
+    // Labels are dense within each stream.
+    assertEquals(Math.max(...p.map((r) => r.label)), 21);
+    const list = parsePairs(await Deno.readTextFile(pairsOut), pairsOut, { idOf: lfwId("ppm") });
+    assertEquals([list.folds, list.pairs.length], [10, 100]);
+    const ids = new Set(p.map((r) => r.id));
+    for (const pair of list.pairs) {
+      assert(ids.has(pair.a) && ids.has(pair.b), `${pair.a} / ${pair.b}`);
+    }
+    // The pairs identities render identically in --split all.
+    const all = await runStage(["prepare", "synthetic", "--split", "all", ...common]);
+    const same = (await records(all.stdout, "images")).rows.find((r) => r.id === p[7].id)!;
+    assertEquals(sha(same.bytes!), sha(p[7].bytes!));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("label noise and shards reuse prepare's selection", async () => {
+  const base = [
+    "prepare",
+    "synthetic",
+    "--identities",
+    "6",
+    "--per-identity",
+    "10",
+    "--size",
+    "16",
+  ];
+  const noisy = await runStage([...base, "--label-noise", "0.3"]);
+  assertEquals(noisy.code, 0, noisy.stderr);
+  const rows = (await records(noisy.stdout, "images")).rows;
+  assertEquals(rows.filter((r) => r.label !== r.cleanLabel).length, 18);
+  const shard = await runStage([...base, "--shard", "1/4"]);
+  assertEquals((await records(shard.stdout, "images")).rows.length, 15);
+});
+
+Deno.test("usage errors and impossible pairs requests say what to change", async () => {
+  const bad = await runStage(["prepare", "synthetic", "--split", "val"]);
+  assertEquals(bad.code, 2);
+  assertStringIncludes(bad.stderr, "--split must be train, pairs or all");
+  const trainPairs = await runStage([
+    "prepare",
+    "synthetic",
+    "--split",
+    "train",
+    "--pairs-out",
+    "/tmp/x",
+  ]);
+  assertEquals(trainPairs.code, 2);
+  assertStringIncludes(trainPairs.stderr, "write the pairs with --split pairs");
+  const few = await runStage([
+    "prepare",
+    "synthetic",
+    "--identities",
+    "10",
+    "--split",
+    "pairs",
+    "--pairs-out",
+    "/tmp/x",
+  ]);
+  assertEquals(few.code, 1);
+  assertStringIncludes(few.stderr, "cannot make 10 identity-disjoint folds");
+  const size = await runStage(["prepare", "synthetic", "--size", "8"]);
+  assertEquals(size.code, 2);
+  assertStringIncludes(size.stderr, "--size must be an integer in [16, 1024]");
+});
+
+/** Grey, mean-removed, unit-length pixels of an aligned face: the rawest possible descriptor. */
+function descriptor(pixels: Uint8Array): Float64Array {
+  const n = pixels.length / 3, g = new Float64Array(n);
+  let mean = 0;
+  for (let i = 0; i < n; i++) {
+    g[i] = 0.299 * pixels[3 * i] + 0.587 * pixels[3 * i + 1] + 0.114 * pixels[3 * i + 2];
+    mean += g[i] / n;
+  }
+  let norm = 0;
+  for (let i = 0; i < n; i++) norm += (g[i] -= mean) ** 2;
+  for (let i = 0; i < n; i++) g[i] /= Math.sqrt(norm);
+  return g;
+}
+
+/** LFW protocol: per fold, the threshold that is best on the other folds, scored on this one. */
+function tenFoldAccuracy(
+  scores: { s: number; same: boolean; fold: number }[],
+  folds: number,
+): number {
+  let total = 0;
+  for (let f = 0; f < folds; f++) {
+    const train = scores.filter((x) => x.fold !== f), test = scores.filter((x) => x.fold === f);
+    const acc = (set: typeof scores, t: number) =>
+      set.filter((x) => (x.s >= t) === x.same).length / set.length;
+    let best = -Infinity, bestAcc = -1;
+    for (const { s } of train) {
+      const a = acc(train, s);
+      if (a > bestAcc) [best, bestAcc] = [s, a];
+    }
+    total += acc(test, best);
+  }
+  return total / folds;
+}
+
+Deno.test("learnable, not trivial: raw-pixel cosine on held-out pairs is above chance and far from 100%", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const pairsOut = `${dir}/pairs.txt`;
+    const images = await runStage([
+      "prepare",
+      "synthetic",
+      "--identities",
+      "80",
+      "--per-identity",
+      "6",
+      "--seed",
+      "11",
+      "--split",
+      "pairs",
+      "--pairs-fraction",
+      "0.5",
+      "--pairs-out",
+      pairsOut,
+      "--pairs-per-fold",
+      "30",
+    ]);
+    assertEquals(images.code, 0, images.stderr);
+    const faces = await runStage(["align", "--size", "40"], images.stdout);
+    assertEquals(faces.code, 0, faces.stderr);
+    const byId = new Map<string, Float64Array>();
+    for (const f of (await records(faces.stdout, "faces")).rows) {
+      byId.set(f.id, descriptor(f.pixels));
+    }
+    const list = parsePairs(await Deno.readTextFile(pairsOut), pairsOut, { idOf: lfwId("ppm") });
+    const scores = list.pairs.map((p) => {
+      const a = byId.get(p.a)!, b = byId.get(p.b)!;
+      let s = 0;
+      for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+      return { s, same: p.same, fold: p.fold };
+    });
+    const acc = tenFoldAccuracy(scores, list.folds);
+    console.log(
+      `raw-pixel 10-fold verification accuracy on ${scores.length} synthetic pairs: ${
+        (acc * 100).toFixed(1)
+      }%`,
+    );
+    // Measured 61.7% (seed 11, 600 pairs; 59–59.3% with seeds 3, 5, 7): identity shows through, but pose, light, expression
+    // and background dominate raw pixels, as on LFW, so a network has to learn invariances.
+    assert(acc > 0.55, `accuracy ${acc}: no identity signal in raw pixels`);
+    assert(acc < 0.85, `accuracy ${acc}: raw pixels nearly solve it; the task is too easy`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
