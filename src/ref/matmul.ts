@@ -39,8 +39,9 @@ export function matmulSizes(s: MatmulShape): { a: number; b: number; c: number }
 }
 
 /**
- * C = alpha·op(A)·op(B), plus `c0` when `s.accumulate` (c0 then holds C's old values).
- * Returns a new Float64Array of matmulSizes(s).c elements.
+ * C = alpha·op(A)·op(B), plus C's old values `c0` when `s.accumulate`. Returns a new
+ * Float64Array of matmulSizes(s).c elements; elements no batch entry covers (gaps left by
+ * padded strides) keep `c0`, or 0 without it.
  */
 export function matmul(
   a: ArrayLike<number>,
@@ -62,7 +63,7 @@ export function matmul(
     throw new Error(`matmul reference: accumulate needs the old C (${sizes.c} elements)`);
   }
   const c = new Float64Array(sizes.c);
-  if (s.accumulate && c0) { for (let i = 0; i < sizes.c; i++) c[i] = c0[i]; }
+  if (c0) { for (let i = 0; i < Math.min(sizes.c, c0.length); i++) c[i] = c0[i]; }
   for (let p = 0; p < batch; p++) {
     const ao = p * st.a, bo = p * st.b, co = p * st.c;
     for (let m = 0; m < M; m++) {
