@@ -8,7 +8,6 @@
 export const MATMUL_TM = 8;
 export const MATMUL_TN = 16;
 
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const XYZW = ["x", "y", "z", "w"];
 
 /** The WGSL text of kernels/matmul.wgsl. */
