@@ -67,7 +67,11 @@ export async function cacheFaces(
   if (file) {
     const f = file;
     return {
-      size, rows, classes, labels: labelArr, checksum,
+      size,
+      rows,
+      classes,
+      labels: labelArr,
+      checksum,
       read(i, out) {
         f.seekSync(i * stride, Deno.SeekMode.Start);
         let at = 0;
@@ -89,7 +93,11 @@ export async function cacheFaces(
   let at = 0;
   for (const c of chunks) (all.set(c, at), at += c.length);
   return {
-    size, rows, classes, labels: labelArr, checksum,
+    size,
+    rows,
+    classes,
+    labels: labelArr,
+    checksum,
     read(i, out) {
       out.set(all.subarray(i * stride, (i + 1) * stride));
     },
@@ -116,17 +124,45 @@ export function batchIndices(seed: number, rows: number, batch: number, step: nu
 }
 
 /**
- * Fills an NCHW float batch from cached rows with seeded horizontal flips; returns the labels.
+ * The same rows as `batchIndices`, keeping the current epoch's permutation so a training
+ * loop draws each step without re-shuffling the whole set (and without allocating).
+ */
+export class EpochOrder {
+  #epoch = -1;
+  #order: Uint32Array = new Uint32Array(0);
+  readonly perEpoch: number;
+  constructor(readonly seed: number, readonly rows: number, readonly batch: number) {
+    this.perEpoch = stepsPerEpoch(rows, batch);
+    if (this.perEpoch < 1) {
+      throw new Error(`EpochOrder: ${rows} rows do not fill one batch of ${batch}`);
+    }
+  }
+  /** The rows of 0-based global step `step` (a view, valid until the next call). */
+  indices(step: number): Uint32Array {
+    const epoch = Math.floor(step / this.perEpoch);
+    if (epoch !== this.#epoch) {
+      this.#order = permutation(this.rows, this.seed, 0x5eed0000 + epoch);
+      this.#epoch = epoch;
+    }
+    const within = step % this.perEpoch;
+    return this.#order.subarray(within * this.batch, (within + 1) * this.batch);
+  }
+}
+
+/**
+ * Fills an NCHW float batch from cached rows with seeded horizontal flips; returns the
+ * labels (written into `labelsOut` when given, so a training loop reuses one array).
  */
 export function fillBatch(
   set: FaceSet,
   indices: Uint32Array,
   out: Float32Array,
   opts: { flip: boolean; seed: number; step: number; norm: ModelConfig["normalisation"] },
-  scratch = new Uint8Array(set.size * set.size * 3),
-): Int32Array {
+  scratch: Uint8Array = new Uint8Array(set.size * set.size * 3),
+  labelsOut: Int32Array | Uint32Array = new Int32Array(indices.length),
+): Int32Array | Uint32Array {
   const S = set.size;
-  const labels = new Int32Array(indices.length);
+  const labels = labelsOut;
   for (let n = 0; n < indices.length; n++) {
     const row = indices[n];
     set.read(row, scratch);

@@ -1,0 +1,163 @@
+// One training step on the GPU as one submit: the batch upload (input and labels), the
+// backbone forward, the head (loss, statistics, dL/d(embedding), class-weight gradient),
+// the backbone backward and the SGD update of backbone and head — all dispatches built
+// once and encoded together. The host side prepares the next batch into the same arrays
+// while the device runs the current step (writeBuffer copies at call time), so nothing is
+// allocated per step.
+import type { Dispatch, Gpu, Tensor } from "../gpu/device.ts";
+import { buildHead, type HeadGraph, initHeadWeights } from "../gpu/ops/head.ts";
+import { buildModel, initParams, type Model } from "../model/mod.ts";
+import type { ModelConfig } from "../model/model_file.ts";
+import type { InputFacts, TrainingState } from "./checkpoint.ts";
+import type { TrainConfig } from "./config.ts";
+import { EpochOrder, type FaceSet, fillBatch } from "./dataset.ts";
+import { type Head, HEADS } from "./heads.ts";
+import { arenaGroups, buildSgd, type Sgd } from "./optimizer.ts";
+import { learningRate } from "./schedule.ts";
+
+export interface TrainerOptions {
+  config: TrainConfig;
+  model: ModelConfig;
+  head: Head;
+  data: FaceSet;
+  /** Planned run length in steps: the schedule depends on it, not on where a run stops. */
+  totalSteps: number;
+}
+
+export class Trainer {
+  readonly order: EpochOrder;
+  readonly #host: Float32Array;
+  readonly #labels: Uint32Array;
+  readonly #scratch: Uint8Array;
+  readonly #step: Dispatch[];
+  #prepared = -1;
+
+  private constructor(
+    readonly gpu: Gpu,
+    readonly opts: TrainerOptions,
+    readonly model: Model,
+    readonly head: HeadGraph,
+    readonly sgd: Sgd,
+    readonly labels: Tensor,
+  ) {
+    const c = opts.config;
+    this.order = new EpochOrder(c.seed, opts.data.rows, c.batch);
+    this.#host = new Float32Array(model.input.size);
+    this.#labels = new Uint32Array(c.batch);
+    this.#scratch = new Uint8Array(opts.data.size * opts.data.size * 3);
+    this.#step = [
+      ...model.forward,
+      ...head.forward,
+      ...head.backward,
+      ...model.backward,
+      ...sgd.dispatches,
+    ];
+  }
+
+  static async create(gpu: Gpu, opts: TrainerOptions): Promise<Trainer> {
+    const { config: c, data } = opts;
+    const model = await buildModel(gpu, opts.model, {
+      batch: c.batch,
+      training: true,
+      seed: c.seed,
+    });
+    const labels = gpu.tensor([c.batch], "train.labels");
+    const head = await buildHead(
+      gpu,
+      opts.head,
+      { features: model.embedding, labels, dFeatures: model.dEmbedding! },
+      { N: c.batch, D: opts.model.embedding_dim, K: data.classes },
+    );
+    const sgd = await buildSgd(
+      gpu,
+      [...arenaGroups("backbone", model.params, model.grads!), ...head.paramGroups()],
+      {
+        momentum: c.momentum,
+        weightDecay: c.weight_decay,
+        clipNorm: c.clip_grad,
+        loss: head.stats,
+      },
+    );
+    return new Trainer(gpu, opts, model, head, sgd, labels);
+  }
+
+  get stepsPerEpoch(): number {
+    return this.order.perEpoch;
+  }
+
+  /** The learning rate of 0-based step `step`. */
+  lr(step: number): number {
+    return learningRate(this.opts.config, step, this.opts.totalSteps, this.stepsPerEpoch);
+  }
+
+  /** Fresh weights: PyTorch's default init for the backbone, N(0, 0.01²) class weights. */
+  initialise(): void {
+    const c = this.opts.config;
+    this.model.loadState(initParams(this.model.net, c.seed));
+    const K = this.opts.data.classes, D = this.opts.model.embedding_dim;
+    const bias = HEADS[this.opts.head.name].normalised ? undefined : new Float32Array(K);
+    this.head.writeWeights(initHeadWeights(K, D, c.seed), bias);
+  }
+
+  /** Puts the device back in the state a checkpoint recorded. */
+  restore(s: TrainingState): void {
+    this.model.loadState(s.backbone);
+    this.head.writeWeights(s.head.weight, s.head.bias);
+    const names = this.sgd.groups.map((g) => g.name);
+    if (s.velocity.length !== names.length || s.velocity.some((v, i) => v.name !== names[i])) {
+      throw new Error(
+        `checkpoint momentum groups [${
+          s.velocity.map((v) => v.name).join(", ")
+        }] do not match this model's [${names.join(", ")}]`,
+      );
+    }
+    s.velocity.forEach((v, i) => this.gpu.write(this.sgd.velocity[i], v.values));
+    this.sgd.resetStatus();
+  }
+
+  /** Draws the batch of 0-based step `step` into the host arrays (CPU work; no device access). */
+  prepare(step: number): void {
+    const c = this.opts.config;
+    const indices = this.order.indices(step);
+    fillBatch(
+      this.opts.data,
+      indices,
+      this.#host,
+      { flip: c.flip, seed: c.seed, step, norm: this.opts.model.normalisation },
+      this.#scratch,
+      this.#labels,
+    );
+    this.#prepared = step;
+  }
+
+  /** Uploads the prepared batch of `step` and queues the whole step in one submit. */
+  submit(step: number): void {
+    if (this.#prepared !== step) this.prepare(step);
+    this.gpu.write(this.model.input, this.#host);
+    this.gpu.write(this.labels, this.#labels);
+    this.model.setStep(step);
+    this.sgd.setStep(step, this.lr(step));
+    this.gpu.run(this.#step);
+    this.#prepared = -1;
+  }
+
+  /** Reads the whole training state back (a few queue round trips). */
+  async snapshot(step: number, input: InputFacts): Promise<TrainingState> {
+    const backbone = await this.model.readState();
+    const head = await this.head.readWeights();
+    const velocity = await this.gpu.read(...this.sgd.velocity);
+    return {
+      step,
+      config: this.opts.config,
+      model: this.opts.model,
+      input,
+      backbone,
+      head,
+      velocity: this.sgd.groups.map((g, i) => ({ name: g.name, values: velocity[i] })),
+    };
+  }
+
+  destroy(): void {
+    this.model.destroy();
+  }
+}
