@@ -100,14 +100,18 @@ type Key = keyof TrainConfig;
  * Merges `layers` (the JSON file, then the flags) over the base; accepts kebab-case or
  * snake_case keys, rejects unknown keys and wrongly typed values, quoting them.
  */
-export function resolveConfig(...layers: { source: string; values: Record<string, unknown> }[]): TrainConfig {
+export function resolveConfig(
+  ...layers: { source: string; values: Record<string, unknown> }[]
+): TrainConfig {
   const out: Record<string, unknown> = { ...BASE_CONFIG, milestones: [...BASE_CONFIG.milestones] };
   for (const { source, values } of layers) {
     for (const [rawKey, value] of Object.entries(values)) {
       if (value === undefined) continue;
       const key = rawKey.replaceAll("-", "_") as Key;
       if (!(key in BASE_CONFIG)) {
-        throw new UsageError(`${source}: unknown setting '${rawKey}' (known: ${Object.keys(BASE_CONFIG).join(", ")})`);
+        throw new UsageError(
+          `${source}: unknown setting '${rawKey}' (known: ${Object.keys(BASE_CONFIG).join(", ")})`,
+        );
       }
       out[key] = coerce(source, key, value);
     }
@@ -119,10 +123,15 @@ export function resolveConfig(...layers: { source: string; values: Record<string
 
 function coerce(source: string, key: Key, value: unknown): unknown {
   const base = BASE_CONFIG[key];
-  const bad = () => new UsageError(`${source}: ${key} = ${JSON.stringify(value)} is not a valid ${describeType(key)}`);
+  const bad = () =>
+    new UsageError(
+      `${source}: ${key} = ${JSON.stringify(value)} is not a valid ${describeType(key)}`,
+    );
   if (key === "milestones") {
     const list = typeof value === "string" ? value.split(",").map(Number) : value;
-    if (!Array.isArray(list) || list.some((v) => typeof v !== "number" || !Number.isFinite(v))) throw bad();
+    if (!Array.isArray(list) || list.some((v) => typeof v !== "number" || !Number.isFinite(v))) {
+      throw bad();
+    }
     return list;
   }
   if (value === null) {
@@ -163,17 +172,35 @@ function validate(c: TrainConfig): void {
   need(c.epochs > 0, `epochs must be positive, got ${c.epochs}`);
   need(c.steps === null || posInt(c.steps), `steps must be a positive integer, got ${c.steps}`);
   need(c.lr > 0, `lr must be positive, got ${c.lr}`);
-  need((SCHEDULES as readonly string[]).includes(c.schedule), `schedule must be one of ${SCHEDULES.join("|")}, got ${c.schedule}`);
-  need(c.milestones.every((m) => m > 0), `milestones are positive epoch numbers, got ${c.milestones.join(",")}`);
+  need(
+    (SCHEDULES as readonly string[]).includes(c.schedule),
+    `schedule must be one of ${SCHEDULES.join("|")}, got ${c.schedule}`,
+  );
+  need(
+    c.milestones.every((m) => m > 0),
+    `milestones are positive epoch numbers, got ${c.milestones.join(",")}`,
+  );
   need(c.momentum >= 0 && c.momentum < 1, `momentum must be in [0, 1), got ${c.momentum}`);
   need(c.weight_decay >= 0, `weight_decay must be ≥ 0, got ${c.weight_decay}`);
-  need(c.clip_grad === null || c.clip_grad > 0, `clip_grad must be positive or null, got ${c.clip_grad}`);
+  need(
+    c.clip_grad === null || c.clip_grad > 0,
+    `clip_grad must be positive or null, got ${c.clip_grad}`,
+  );
   need(c.dropout >= 0 && c.dropout < 1, `dropout must be in [0, 1), got ${c.dropout}`);
-  need(nonNegInt(c.warmup_steps), `warmup_steps must be a non-negative integer, got ${c.warmup_steps}`);
+  need(
+    nonNegInt(c.warmup_steps),
+    `warmup_steps must be a non-negative integer, got ${c.warmup_steps}`,
+  );
   need(posInt(c.log_every), `log_every must be a positive integer, got ${c.log_every}`);
   need(nonNegInt(c.save_every), `save_every must be a non-negative integer, got ${c.save_every}`);
-  need(posInt(c.keep_checkpoints), `keep_checkpoints must be a positive integer, got ${c.keep_checkpoints}`);
+  need(
+    posInt(c.keep_checkpoints),
+    `keep_checkpoints must be a positive integer, got ${c.keep_checkpoints}`,
+  );
   need(nonNegInt(c.val_every), `val_every must be a non-negative integer, got ${c.val_every}`);
-  need(Number.isInteger(c.seed) && c.seed >= 0 && c.seed < 2 ** 32, `seed must be an integer in [0, 2^32), got ${c.seed}`);
+  need(
+    Number.isInteger(c.seed) && c.seed >= 0 && c.seed < 2 ** 32,
+    `seed must be an integer in [0, 2^32), got ${c.seed}`,
+  );
   need((c.val === null) === (c.val_pairs === null), "--val and --val-pairs go together");
 }

@@ -12,10 +12,26 @@ Deno.test("flags override the config file, which overrides the base", () => {
 });
 
 Deno.test("unknown keys and bad values are rejected with the value quoted", () => {
-  assertThrows(() => resolveConfig({ source: "cfg.json", values: { learning_rate: 1 } }), Error, "unknown setting 'learning_rate'");
-  assertThrows(() => resolveConfig({ source: "flags", values: { batch: "many" } }), Error, 'batch = "many"');
-  assertThrows(() => resolveConfig({ source: "flags", values: { momentum: 1.5 } }), Error, "momentum");
-  assertThrows(() => resolveConfig({ source: "flags", values: { val: "v.arrow" } }), Error, "--val and --val-pairs");
+  assertThrows(
+    () => resolveConfig({ source: "cfg.json", values: { learning_rate: 1 } }),
+    Error,
+    "unknown setting 'learning_rate'",
+  );
+  assertThrows(
+    () => resolveConfig({ source: "flags", values: { batch: "many" } }),
+    Error,
+    'batch = "many"',
+  );
+  assertThrows(
+    () => resolveConfig({ source: "flags", values: { momentum: 1.5 } }),
+    Error,
+    "momentum",
+  );
+  assertThrows(
+    () => resolveConfig({ source: "flags", values: { val: "v.arrow" } }),
+    Error,
+    "--val and --val-pairs",
+  );
 });
 
 Deno.test("schedules: warm-up, cosine ends near 0, step decays at milestones, poly", () => {
@@ -23,7 +39,10 @@ Deno.test("schedules: warm-up, cosine ends near 0, step decays at milestones, po
   assertEquals(learningRate(base, 0, 100, 10), 0.1 * 0.01);
   assertEquals(learningRate(base, 10, 100, 10), 0.1);
   assertEquals(Math.abs(learningRate(base, 100, 100, 10)) < 1e-12, true);
-  const step = resolveConfig({ source: "t", values: { schedule: "step", milestones: [2, 4], gamma: 0.1 } });
+  const step = resolveConfig({
+    source: "t",
+    values: { schedule: "step", milestones: [2, 4], gamma: 0.1 },
+  });
   assertEquals(learningRate(step, 19, 100, 10), 0.1);
   assertEquals(learningRate(step, 20, 100, 10), 0.1 * 0.1);
   assertEquals(learningRate(step, 45, 100, 10), 0.1 * 0.1 * 0.1);

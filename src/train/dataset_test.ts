@@ -1,14 +1,24 @@
 import { assertEquals, assertNotEquals } from "@std/assert";
-import { RecordStreamWriter, openRecordStream } from "../format/stream.ts";
+import { openRecordStream, RecordStreamWriter } from "../format/stream.ts";
 import { batchIndices, cacheFaces, fillBatch, stepsPerEpoch } from "./dataset.ts";
 import { INSIGHTFACE_NORMALISATION as norm } from "../model/model_file.ts";
 
 async function facesBytes(n: number, size: number): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
-  const w = new RecordStreamWriter(new WritableStream({ write: (c) => void chunks.push(c.slice()) }), { kind: "faces", size }, 4);
+  const w = new RecordStreamWriter(
+    new WritableStream({ write: (c) => void chunks.push(c.slice()) }),
+    { kind: "faces", size },
+    4,
+  );
   for (let i = 0; i < n; i++) {
     const pixels = new Uint8Array(size * size * 3).map((_, j) => (i * 7 + j) & 255);
-    await w.write({ id: `p${i % 3}/${i}`, identity: `p${i % 3}`, label: i % 3, cleanLabel: i % 3, pixels });
+    await w.write({
+      id: `p${i % 3}/${i}`,
+      identity: `p${i % 3}`,
+      label: i % 3,
+      cleanLabel: i % 3,
+      pixels,
+    });
   }
   await w.close();
   return new Uint8Array(await new Blob(chunks as BlobPart[]).arrayBuffer());
@@ -18,7 +28,11 @@ Deno.test("cache keeps rows and labels in stream order; memory and file caches a
   const bytes = await facesBytes(10, 3);
   const dir = await Deno.makeTempDir();
   const mem = await cacheFaces(await openRecordStream(ReadableStream.from([bytes]), "faces"), dir);
-  const disk = await cacheFaces(await openRecordStream(ReadableStream.from([bytes]), "faces"), dir, 40);
+  const disk = await cacheFaces(
+    await openRecordStream(ReadableStream.from([bytes]), "faces"),
+    dir,
+    40,
+  );
   assertEquals([mem.rows, mem.classes, mem.checksum], [10, 3, disk.checksum]);
   const a = new Uint8Array(27), b = new Uint8Array(27);
   for (const i of [0, 9, 4]) {
@@ -37,11 +51,17 @@ Deno.test("batches cover each epoch once, depend only on (seed, step), and diffe
   const epoch0 = [0, 1, 2].flatMap((s) => Array.from(batchIndices(7, rows, batch, s)));
   assertEquals(new Set(epoch0).size, 9);
   assertEquals(batchIndices(7, rows, batch, 4), batchIndices(7, rows, batch, 4));
-  assertNotEquals(Array.from(batchIndices(7, rows, batch, 0)), Array.from(batchIndices(7, rows, batch, 3)));
+  assertNotEquals(
+    Array.from(batchIndices(7, rows, batch, 0)),
+    Array.from(batchIndices(7, rows, batch, 3)),
+  );
 });
 
 Deno.test("fillBatch normalises to [-1, 1] NCHW and flips by the seeded coin", async () => {
-  const set = await cacheFaces(await openRecordStream(ReadableStream.from([await facesBytes(2, 2)]), "faces"), "/tmp");
+  const set = await cacheFaces(
+    await openRecordStream(ReadableStream.from([await facesBytes(2, 2)]), "faces"),
+    "/tmp",
+  );
   const out = new Float32Array(2 * 3 * 4);
   const idx = Uint32Array.of(1, 0);
   const labels = fillBatch(set, idx, out, { flip: false, seed: 1, step: 0, norm });

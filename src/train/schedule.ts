@@ -2,7 +2,12 @@
 import type { TrainConfig } from "./config.ts";
 
 /** The rate for 0-based `step` of a `total`-step run with `stepsPerEpoch` steps an epoch. */
-export function learningRate(c: TrainConfig, step: number, total: number, stepsPerEpoch: number): number {
+export function learningRate(
+  c: TrainConfig,
+  step: number,
+  total: number,
+  stepsPerEpoch: number,
+): number {
   const warm = Math.min(c.warmup_steps, total);
   if (step < warm) return c.lr * (0.01 + 0.99 * (step / warm));
   const t = Math.min(1, (step - warm) / Math.max(1, total - warm));

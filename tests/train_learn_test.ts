@@ -1,0 +1,124 @@
+// Training behaviour through main(): the P2SGrad loss falls and the target angle shrinks
+// on a learnable toy set while validation (pairs protocol) is logged; an absurd learning
+// rate stops the run at the first non-finite step with a message naming it, exit 1, and
+// the checkpoints from before it intact.
+import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import { hasGpu } from "./helpers/compare.ts";
+import { runStage } from "./stage_io.ts";
+import { toyFacesStream, toyPairs } from "../src/train/toy_faces.ts";
+import { listCheckpoints, loadLatestCheckpoint } from "../src/train/checkpoint.ts";
+
+const gpuMissing = !(await hasGpu());
+const TOY = { identities: 4, perIdentity: 8, size: 16 };
+
+Deno.test({
+  name:
+    "P2SGrad on a learnable toy set: loss and θy fall over 40 steps; validation accuracy logged",
+  ignore: gpuMissing,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const toy = await toyFacesStream(TOY);
+    // Held-out faces of the same identities (another seed) for the pairs protocol.
+    const valOpts = { ...TOY, perIdentity: 6, seed: 9 };
+    await Deno.writeFile(`${dir}/val.arrow`, await toyFacesStream(valOpts));
+    await Deno.writeTextFile(`${dir}/val_pairs.txt`, toyPairs(valOpts));
+    const r = await runStage([
+      "train",
+      "-o",
+      `${dir}/run`,
+      "--embedding-dim",
+      "16",
+      "--batch",
+      "8",
+      "--steps",
+      "40",
+      "--lr",
+      "0.1",
+      "--log-every",
+      "4",
+      "--val",
+      `${dir}/val.arrow`,
+      "--val-pairs",
+      `${dir}/val_pairs.txt`,
+      "--val-every",
+      "20",
+    ], toy);
+    assertEquals(r.code, 0, r.stderr);
+    const log = (await Deno.readTextFile(`${dir}/run/train.log`)).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    const first = log[0], last = log[log.length - 1];
+    assert(last.loss < 0.7 * first.loss, `loss ${first.loss} → ${last.loss}`);
+    assert(
+      last.theta_y_deg < first.theta_y_deg - 10,
+      `θy ${first.theta_y_deg} → ${last.theta_y_deg}`,
+    );
+    const vals = log.filter((l) => l.val_acc !== undefined);
+    assertEquals(vals.map((l) => l.step), [20, 40]);
+    assert(vals[1].val_acc > 0.8, `validation accuracy ${vals[1].val_acc}`);
+    assertStringIncludes(await Deno.readTextFile(`${dir}/run/curves.svg`), "validation accuracy");
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "an absurd learning rate stops at the first non-finite step: exit 1, step and head named, last good checkpoint kept",
+  ignore: gpuMissing,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const toy = await toyFacesStream(TOY);
+    const run = `${dir}/run`;
+    const r = await runStage([
+      "train",
+      "-o",
+      run,
+      "--head",
+      "softmax",
+      "--lr",
+      "1e30",
+      "--embedding-dim",
+      "16",
+      "--batch",
+      "8",
+      "--steps",
+      "30",
+      "--save-every",
+      "1",
+      "--keep-checkpoints",
+      "2",
+      "--log-every",
+      "5",
+      "--momentum",
+      "0",
+    ], toy);
+    assertEquals(r.code, 1, r.stderr);
+    const m = /step (\d+) \(of \d+ run so far\): non-finite loss or gradient with head softmax/
+      .exec(r.stderr);
+    assert(m, r.stderr);
+    assertStringIncludes(r.stderr, "learning rate is likely too high");
+    const bad = Number(m[1]);
+    const kept = await listCheckpoints(run);
+    assert(kept.length > 0 && kept.length <= 2, `checkpoints ${kept.map((c) => c.step)}`);
+    // Checkpoints stop before the bad step, and the newest one is readable.
+    assert(
+      kept[kept.length - 1].step < bad,
+      `checkpoint ${kept[kept.length - 1].step} at/after bad step ${bad}`,
+    );
+    const state = await loadLatestCheckpoint(run);
+    assert(state.head.weight.every(Number.isFinite));
+    for (const v of state.backbone.values()) assert(v.every(Number.isFinite));
+    await assertNoModel(run);
+    assertMatch(JSON.parse(await Deno.readTextFile(`${run}/run.json`)).status, /failed/);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+async function assertNoModel(run: string) {
+  try {
+    await Deno.stat(`${run}/model.safetensors`);
+  } catch {
+    return;
+  }
+  throw new Error("a diverged run must not write model.safetensors");
+}
