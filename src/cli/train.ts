@@ -273,6 +273,7 @@ async function run(args: string[], io: Io): Promise<number> {
 
   // Settings: a new run resolves base ← --config ← flags; a resumed one keeps its own.
   let resumed: TrainingState | null = null;
+  let createdDir = false;
   let runDir: string;
   let config: TrainConfig;
   if (flags.resume !== undefined) {
@@ -318,10 +319,12 @@ async function run(args: string[], io: Io): Promise<number> {
         `continue it with --resume ${runDir}, or choose another --out`,
       );
     }
+    createdDir = !(await exists(runDir));
     await Deno.mkdir(runDir, { recursive: true });
   }
 
   const log = new Log(io.stderr, io.stderrIsTerminal);
+  let wroteFiles = false;
   let data: FaceSet | null = null;
   let trainer: Trainer | null = null;
   let embedder: Embedder | null = null;
@@ -379,6 +382,7 @@ async function run(args: string[], io: Io): Promise<number> {
         `${totalSteps} steps (${perEpoch} per epoch), lr ${config.lr} ${config.schedule}` +
         (resumed ? `; resuming at step ${startStep}` : "") + ` on ${gpu.adapterName}`,
     );
+    wroteFiles = true;
     if (!resumed) {
       await Deno.writeTextFile(`${runDir}/config.json`, JSON.stringify(config, null, 2) + "\n");
     }
@@ -488,6 +492,8 @@ async function run(args: string[], io: Io): Promise<number> {
     trainer?.destroy();
     data?.close();
     await log.close();
+    // A run refused before it started leaves no folder behind (only one this call created).
+    if (createdDir && !wroteFiles) await Deno.remove(runDir, { recursive: true }).catch(() => {});
   }
   return 0;
 }

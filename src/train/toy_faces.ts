@@ -52,7 +52,7 @@ export function toyFaces(o: ToyOptions): FaceRecord[] {
 }
 
 /** The faces as the bytes of a faces stream (what `p2sgrad align` would write). */
-export async function toyFacesStream(o: ToyOptions, batchRows = 16): Promise<Uint8Array> {
+export function toyFacesStream(o: ToyOptions, batchRows = 16): Promise<Uint8Array> {
   return facesStreamBytes(toyFaces(o), o.size, batchRows);
 }
 
