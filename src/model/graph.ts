@@ -335,6 +335,7 @@ export async function compileGraph(
       return acc;
     };
     addContribution(net.output, dEmbedding!, false);
+    const frozen = new Set(net.params.filter((p) => !p.trainable && !p.buffer).map((p) => p.name));
 
     for (let li = net.layers.length - 1; li >= 0; li--) {
       const l = net.layers[li];
@@ -353,10 +354,11 @@ export async function compileGraph(
       const dy = await materialize(l.y, sumEntry);
       if (sumEntry.dispatches.length > 0) schedule.push(sumEntry);
       const x = (name: string) => acts.get(name)!;
+      // Frozen weights get their gradient in a scratch tensor; their arena slot stays zero.
       const grad = (name: string) =>
-        grads!.has(name)
-          ? grads!.view(name)
-          : alloc(paramView(name).shape as number[], `d${name}.frozen`);
+        frozen.has(name)
+          ? alloc(paramView(name).shape as number[], `d${name}.frozen`)
+          : grads!.view(name);
       const d = entry.dispatches;
       switch (l.op) {
         case "conv2d": {
