@@ -1,13 +1,17 @@
-// PReLU backward, one workgroup per channel c:
-//   dx = dy where x > 0, a_c·dy otherwise;   da_c = Σ over x ≤ 0 of dy·x
-// (the slope gradient is a fixed-order tree reduction: no atomics, same bytes every run).
-// Bindings: 0 uniform Params; 1 dy (read, NCHW); 2 x (read, NCHW); 3 slope (read, C);
-// 4 dx (write, NCHW); 5 dslope (write, C). `main` reads dy, x, dx as vec4 (HW % 4 == 0,
-// hwi = HW/4), `scalar` as f32 (hwi = HW); the entry points alias bindings 1, 2 and 4.
-// Grid: one workgroup of WG invocations per channel, c = wid.x + wid.y·gx; each invocation
-// walks the channel's items n·hwi + i in steps of WG (dn = WG / hwi, di = WG % hwi).
-struct Params { N: u32, C: u32, hwi: u32, dn: u32, di: u32, gx: u32 }
-override WG: u32 = 256u;
+// PReLU backward, pass 1 of 2: for R = 8 consecutive items of channel c per invocation,
+//   dx = dy where x > 0, a_c·dy otherwise
+// and the invocation's share of the slope gradient Σ over x ≤ 0 of dy·x, written as one
+// partial for channel_sum to add up in order (no barriers, no atomics).
+// Bindings: 0 uniform {N, blocks}; 1 dy (read); 2 x (read); 3 slope (read, C);
+// 4 dx (write); 5 partial (write, one f32 per invocation: partial[(c·blocks + b)·64 + lid]).
+// dy, x and dx are NCHW, vec4 for `main` (HW % 4 == 0, hwi = HW/4), f32 for `scalar`, aliased.
+// Grid: (blocks, C) workgroups of 64, blocks = ceil(N·hwi / 512); item k = (b·64 + lid)·8 + r
+// is plane n = k / hwi, offset i = k % hwi, address (n·C + c)·hwi + i.
+struct Params { N: u32, blocks: u32 }
+// Shape constants: divisions by them compile to multiply-shift (a per-lane integer
+// division by a runtime value costs more than the memory traffic on llvmpipe).
+override HWI: u32 = 1u; // items per plane
+override CH: u32 = 1u; // channels
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dy4: array<vec4f>;
 @group(0) @binding(2) var<storage, read> x4: array<vec4f>;
@@ -16,62 +20,46 @@ override WG: u32 = 256u;
 @group(0) @binding(2) var<storage, read> x1: array<f32>;
 @group(0) @binding(4) var<storage, read_write> dx1: array<f32>;
 @group(0) @binding(3) var<storage, read> slope: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dslope: array<f32>;
+@group(0) @binding(5) var<storage, read_write> partial: array<f32>;
 
-var<workgroup> red: array<f32, 256>;
+const R = 8u;
 
-fn reduce_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = WG / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
+fn address(b: u32, c: u32, lid: u32, r: u32) -> u32 {
+  let k = (b * 64u + lid) * R + r;
+  if (k >= p.N * HWI) { return 0xffffffffu; }
+  let n = k / HWI;
+  return (n * CH + c) * HWI + (k - n * HWI);
 }
 
-struct Cursor { n: u32, i: u32 }
-fn first(lid: u32) -> Cursor { return Cursor(lid / p.hwi, lid % p.hwi); }
-fn next(k: Cursor) -> Cursor {
-  var r = Cursor(k.n + p.dn, k.i + p.di);
-  if (r.i >= p.hwi) { r.i -= p.hwi; r.n += 1u; }
-  return r;
-}
-fn at(k: Cursor, c: u32) -> u32 { return (k.n * p.C + c) * p.hwi + k.i; }
-
-@compute @workgroup_size(WG)
+@compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let c = wid.x + wid.y * p.gx;
-  if (c >= p.C) { return; }
-  let a = slope[c];
+  let a = slope[wid.y];
   var s = vec4f(0.0);
-  for (var k = first(lid.x); k.n < p.N; k = next(k)) {
-    let i = at(k, c);
-    let v = x4[i];
-    let g = dy4[i];
-    let pos = v > vec4f(0.0);
-    dx4[i] = select(a * g, g, pos);
-    s += select(g * v, vec4f(0.0), pos);
+  for (var r = 0u; r < R; r++) {
+    let i = address(wid.x, wid.y, lid.x, r);
+    if (i != 0xffffffffu) {
+      let v = x4[i];
+      let g = dy4[i];
+      let pos = v > vec4f(0.0);
+      dx4[i] = select(a * g, g, pos);
+      s += select(g * v, vec4f(0.0), pos);
+    }
   }
-  let total = reduce_sum(s.x + s.y + s.z + s.w, lid.x);
-  if (lid.x == 0u) { dslope[c] = total; }
+  partial[(wid.y * p.blocks + wid.x) * 64u + lid.x] = s.x + s.y + s.z + s.w;
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(64)
 fn scalar(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let c = wid.x + wid.y * p.gx;
-  if (c >= p.C) { return; }
-  let a = slope[c];
+  let a = slope[wid.y];
   var s = 0.0;
-  for (var k = first(lid.x); k.n < p.N; k = next(k)) {
-    let i = at(k, c);
-    let v = x1[i];
-    let g = dy1[i];
-    dx1[i] = select(a * g, g, v > 0.0);
-    s += select(g * v, 0.0, v > 0.0);
+  for (var r = 0u; r < R; r++) {
+    let i = address(wid.x, wid.y, lid.x, r);
+    if (i != 0xffffffffu) {
+      let v = x1[i];
+      let g = dy1[i];
+      dx1[i] = select(a * g, g, v > 0.0);
+      s += select(g * v, 0.0, v > 0.0);
+    }
   }
-  let total = reduce_sum(s, lid.x);
-  if (lid.x == 0u) { dslope[c] = total; }
+  partial[(wid.y * p.blocks + wid.x) * 64u + lid.x] = s;
 }

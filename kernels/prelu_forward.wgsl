@@ -1,12 +1,23 @@
 // PReLU forward with one slope per channel: y = x for x > 0, a_c·x otherwise.
-// Bindings: 0 uniform Params; 1 x (read, NCHW); 2 slope (read, C); 3 y (write, NCHW).
-// `main` reads x and y as vec4 (HW % 4 == 0, hwi = HW/4), `scalar` as f32 (hwi = HW); the
-// entry points alias bindings 1 and 3.
-// Grid: one workgroup of WG invocations per channel (the slope is then uniform and no index
-// division is needed), c = wid.x + wid.y·gx; each invocation walks the channel's items
-// n·hwi + i in steps of WG (dn = WG / hwi, di = WG % hwi).
-struct Params { N: u32, C: u32, hwi: u32, dn: u32, di: u32, gx: u32 }
-override WG: u32 = 256u;
+// Bindings: 0 uniform {items, gx}; 1 x (read); 2 slope (read, C); 3 y (write);
+// x and y are `items` vec4s (`main`, HW % 4 == 0, hwi = HW/4) or floats (`scalar`,
+// hwi = HW), aliased.
+// Grid: 2-D, 64 invocations per workgroup, one item each, e = (wid.x + wid.y·gx)·64 + lid,
+// channel c = (e / hwi) % C.
+struct Params { items: u32, gx: u32 }
+// Shape constants: divisions by them compile to multiply-shift (a per-lane integer
+// division by a runtime value costs more than the memory traffic on llvmpipe).
+override HWI: u32 = 1u; // items per plane
+override CH: u32 = 1u; // channels
+// ALIGNED: HWI is a multiple of 64, so a workgroup's items share one channel, computed from
+// the workgroup id: a uniform value, one broadcast load instead of a gather per lane.
+override ALIGNED: bool = false;
+
+/** Channel of item e; `base` is the workgroup's first item (uniform across the workgroup). */
+fn channel(base: u32, e: u32) -> u32 {
+  if (ALIGNED) { return (base / HWI) % CH; }
+  return (e / HWI) % CH;
+}
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(3) var<storage, read_write> y4: array<vec4f>;
@@ -14,35 +25,22 @@ override WG: u32 = 256u;
 @group(0) @binding(3) var<storage, read_write> y1: array<f32>;
 @group(0) @binding(2) var<storage, read> slope: array<f32>;
 
-struct Cursor { n: u32, i: u32 }
-fn first(lid: u32) -> Cursor { return Cursor(lid / p.hwi, lid % p.hwi); }
-fn next(k: Cursor) -> Cursor {
-  var r = Cursor(k.n + p.dn, k.i + p.di);
-  if (r.i >= p.hwi) { r.i -= p.hwi; r.n += 1u; }
-  return r;
-}
-fn at(k: Cursor, c: u32) -> u32 { return (k.n * p.C + c) * p.hwi + k.i; }
-
-@compute @workgroup_size(WG)
+@compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let c = wid.x + wid.y * p.gx;
-  if (c >= p.C) { return; }
-  let a = slope[c];
-  for (var k = first(lid.x); k.n < p.N; k = next(k)) {
-    let i = at(k, c);
-    let v = x4[i];
-    y4[i] = select(a * v, v, v > vec4f(0.0));
-  }
+  let base = (wid.x + wid.y * p.gx) * 64u;
+  let e = base + lid.x;
+  if (e >= p.items) { return; }
+  let a = slope[channel(base, e)];
+  let v = x4[e];
+  y4[e] = select(a * v, v, v > vec4f(0.0));
 }
 
-@compute @workgroup_size(WG)
+@compute @workgroup_size(64)
 fn scalar(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let c = wid.x + wid.y * p.gx;
-  if (c >= p.C) { return; }
-  let a = slope[c];
-  for (var k = first(lid.x); k.n < p.N; k = next(k)) {
-    let i = at(k, c);
-    let v = x1[i];
-    y1[i] = select(a * v, v, v > 0.0);
-  }
+  let base = (wid.x + wid.y * p.gx) * 64u;
+  let e = base + lid.x;
+  if (e >= p.items) { return; }
+  let a = slope[channel(base, e)];
+  let v = x1[e];
+  y1[e] = select(a * v, v, v > 0.0);
 }

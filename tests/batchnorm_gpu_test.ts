@@ -18,7 +18,8 @@ const shapes: ref.BatchNormShape[] = [
   { N: 2, C: 3, HW: 12 }, // vec4 path
   { N: 1, C: 3, HW: 9 }, // N = 1
   { N: 7, C: 11, HW: 1 }, // BatchNorm1d
-  { N: 5, C: 3, HW: 1000 }, // 256-wide workgroups, HW/4 = 250 not a multiple of 256
+  { N: 5, C: 3, HW: 1000 }, // several blocks per channel, HW/4 = 250
+  { N: 3, C: 5, HW: 256 }, // HW/4 = 64: workgroups aligned to planes (uniform channel)
   { N: 3, C: 2, HW: 25, affine: false, eps: 1e-3, momentum: 0.3 },
 ];
 
@@ -109,6 +110,34 @@ for (const s of shapes) {
     },
   });
 }
+
+Deno.test({
+  name: "batchnorm GPU variance stays accurate for a channel far from zero (mean 1000, std 0.03)",
+  ignore: gpuMissing,
+  async fn() {
+    const gpu = await getGpu();
+    const s = { N: 16, C: 2, HW: 1000 };
+    const n = s.N * s.C * s.HW;
+    const x = randomArray(n, 11, 999.95, 1000.05);
+    const c = (v: number) => gpu.tensor([2], "", new Float32Array(2).fill(v));
+    const t = {
+      x: gpu.tensor([n], "x", x),
+      y: gpu.tensor([n]),
+      gamma: c(1),
+      beta: c(0),
+      mean: c(0),
+      invstd: c(0),
+      runningMean: c(0),
+      runningVar: c(1),
+    };
+    gpu.run(await batchnormForward(gpu, t, { ...s, eps: 0 }));
+    const [invstd, y] = await gpu.read(t.invstd, t.y);
+    const want = ref.batchnormForward(x, [1, 1], [0, 0], [0, 0], [1, 1], { ...s, eps: 0 });
+    assertClose("invstd", invstd, want.invstd, { rtol: 1e-4 });
+    // A float32 mean of values near 1000 is good to about an ulp (6e-5), times invstd ≈ 35.
+    assertClose("y", y, want.y, { atol: 3e-3 });
+  },
+});
 
 Deno.test({
   name: "batchnorm GPU is deterministic and keeps updating the running averages on replay",

@@ -10,11 +10,18 @@ import * as relu from "../src/ref/relu.ts";
 const gpuMissing = !(await hasGpu());
 
 for (
-  const s of [{ N: 3, C: 5, HW: 7 }, { N: 2, C: 3, HW: 16 }, { N: 1, C: 1, HW: 1 }, {
-    N: 9,
-    C: 7,
-    HW: 1,
-  }, { N: 6, C: 3, HW: 700 }]
+  const s of [
+    { N: 3, C: 5, HW: 7 },
+    { N: 2, C: 3, HW: 16 },
+    { N: 1, C: 1, HW: 1 },
+    {
+      N: 9,
+      C: 7,
+      HW: 1,
+    },
+    { N: 6, C: 3, HW: 700 },
+    { N: 3, C: 5, HW: 512 },
+  ]
 ) {
   Deno.test({
     name: `prelu GPU = reference (N${s.N} C${s.C} HW${s.HW})`,

@@ -1,9 +1,11 @@
 // GPU batch normalisation (2-D NCHW, or 1-D NC with HW = 1): training forward with batch
 // statistics and running-average update, inference forward with the running statistics,
 // and the training backward. Semantics and defaults as src/ref/batchnorm.ts (PyTorch).
+// Training passes: per-invocation partial statistics → per-channel merge → element-wise apply
+// (see ./channels.ts for why); each builder allocates its own small scratch buffers.
 import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
 import { type BatchNormShape, BN_EPS, BN_MOMENTUM } from "../../ref/batchnorm.ts";
-import { channelGeometry } from "./channels.ts";
+import { channelGeometry, elementwiseConstants } from "./channels.ts";
 import { expectSize, placeholder } from "./grid.ts";
 
 export interface BatchNormTrainTensors {
@@ -15,7 +17,7 @@ export interface BatchNormTrainTensors {
   /** Saved batch mean and 1/sqrt(var + eps) (C each), written for the backward. */
   mean: Tensor;
   invstd: Tensor;
-  /** Running averages (C each), updated in place every time the dispatch runs. */
+  /** Running averages (C each), updated in place every time the dispatches run. */
   runningMean: Tensor;
   runningVar: Tensor;
 }
@@ -56,35 +58,43 @@ export async function batchnormForward(
     );
   }
   const g = channelGeometry(gpu, s);
-  const unused = placeholder(gpu);
+  const partial = gpu.tensor([s.C, g.parts, 4], "batchnorm.partial");
+  const coef = gpu.tensor([s.C, 4], "batchnorm.coef");
+  const read = placeholder(gpu, "read");
   return [
-    await gpu.dispatch("batchnorm_forward", {
+    await gpu.dispatch("batchnorm_stats", {
+      uniforms: params([["u32", s.N], ["u32", g.blocks]]),
+      tensors: [t.x, partial],
+      groups: [g.blocks, s.C],
+      entry: g.entry,
+      constants: g.constants,
+    }),
+    await gpu.dispatch("batchnorm_combine", {
       uniforms: params([
-        ["u32", s.N],
         ["u32", s.C],
-        ["u32", g.hwi],
-        ["u32", g.dn],
-        ["u32", g.di],
-        ["u32", g.gx],
+        ["u32", g.parts],
         ["f32", s.eps ?? BN_EPS],
         ["f32", s.momentum ?? BN_MOMENTUM],
-        ["f32", 1 / count],
-        ["f32", count / (count - 1)],
         ["u32", affine ? 1 : 0],
       ]),
       tensors: [
-        t.x,
-        t.y,
-        t.gamma ?? unused,
-        t.beta ?? unused,
+        partial,
         t.mean,
         t.invstd,
         t.runningMean,
         t.runningVar,
+        t.gamma ?? read,
+        t.beta ?? read,
+        coef,
       ],
+      groups: [Math.ceil(s.C / 64)],
+    }),
+    await gpu.dispatch("batchnorm_forward", {
+      uniforms: params([["u32", g.items], ["u32", g.gx]]),
+      tensors: [t.x, t.y, coef],
       groups: g.groups,
-      constants: { WG: g.wg },
       entry: g.entry,
+      constants: elementwiseConstants(g),
     }),
   ];
 }
@@ -107,23 +117,19 @@ export async function batchnormInference(
   const affine = s.affine ?? true;
   check("batchnormInference", s, { ...t }, affine);
   const g = channelGeometry(gpu, s);
-  const unused = placeholder(gpu);
+  const read = placeholder(gpu, "read");
   return [
     await gpu.dispatch("batchnorm_inference", {
       uniforms: params([
-        ["u32", s.N],
-        ["u32", s.C],
-        ["u32", g.hwi],
-        ["u32", g.dn],
-        ["u32", g.di],
+        ["u32", g.items],
         ["u32", g.gx],
         ["f32", s.eps ?? BN_EPS],
         ["u32", affine ? 1 : 0],
       ]),
-      tensors: [t.x, t.y, t.gamma ?? unused, t.beta ?? unused, t.runningMean, t.runningVar],
+      tensors: [t.x, t.y, t.gamma ?? read, t.beta ?? read, t.runningMean, t.runningVar],
       groups: g.groups,
-      constants: { WG: g.wg },
       entry: g.entry,
+      constants: elementwiseConstants(g),
     }),
   ];
 }
@@ -150,32 +156,39 @@ export async function batchnormBackward(
   const affine = s.affine ?? true;
   check("batchnormBackward", s, { ...t }, affine);
   const g = channelGeometry(gpu, s);
-  const unused = placeholder(gpu);
+  const partial = gpu.tensor([s.C, g.parts, 2], "batchnorm.partial");
+  const coef = gpu.tensor([s.C, 4], "batchnorm.coef");
+  const write = placeholder(gpu, "write");
   return [
-    await gpu.dispatch("batchnorm_backward", {
-      uniforms: params([
-        ["u32", s.N],
-        ["u32", s.C],
-        ["u32", g.hwi],
-        ["u32", g.dn],
-        ["u32", g.di],
-        ["u32", g.gx],
-        ["f32", 1 / (s.N * s.HW)],
-        ["u32", affine ? 1 : 0],
-      ]),
-      tensors: [
-        t.dy,
-        t.x,
-        t.gamma ?? unused,
-        t.mean,
-        t.invstd,
-        t.dx,
-        t.dgamma ?? placeholder(gpu, "write"),
-        t.dbeta ?? placeholder(gpu, "write"),
-      ],
-      groups: g.groups,
-      constants: { WG: g.wg },
+    await gpu.dispatch("batchnorm_backward_sums", {
+      uniforms: params([["u32", s.N], ["u32", g.blocks]]),
+      tensors: [t.dy, t.x, t.mean, partial],
+      groups: [g.blocks, s.C],
       entry: g.entry,
+      constants: g.constants,
+    }),
+    await gpu.dispatch("batchnorm_backward_combine", {
+      uniforms: params([["u32", s.C], ["u32", g.parts], ["f32", 1 / (s.N * s.HW)], [
+        "u32",
+        affine ? 1 : 0,
+      ]]),
+      tensors: [
+        partial,
+        t.gamma ?? placeholder(gpu, "read"),
+        t.invstd,
+        coef,
+        t.dgamma ?? write,
+        t.dbeta ?? write,
+        t.mean,
+      ],
+      groups: [Math.ceil(s.C / 64)],
+    }),
+    await gpu.dispatch("batchnorm_backward", {
+      uniforms: params([["u32", g.items], ["u32", g.gx]]),
+      tensors: [t.dy, t.x, t.dx, coef],
+      groups: g.groups,
+      entry: g.entry,
+      constants: elementwiseConstants(g),
     }),
   ];
 }

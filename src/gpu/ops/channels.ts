@@ -1,8 +1,13 @@
-// Geometry of the per-channel kernels (batchnorm, PReLU): one workgroup per channel walking
-// its N planes of HW values, vec4 items when HW % 4 == 0. The walk advances a (plane, item)
-// cursor by the workgroup size without dividing (dn = WG / hwi, di = WG % hwi).
+// Geometry of the per-channel kernels (batchnorm, PReLU). Two shapes of work, both free of
+// loops over a channel and of workgroup barriers, which llvmpipe runs slowly:
+// - element-wise passes: one vec4 (HW % 4 == 0) or float per invocation over the whole
+//   tensor, channel = (item / hwi) % C;
+// - reduction passes: a (blocks × C) grid where each invocation takes 8 consecutive items
+//   of one channel and writes one partial; a per-channel pass then adds the partials in order.
+// Plane size and channel count are pipeline constants (one compiled pipeline per layer shape):
+// an integer division by a runtime value per lane costs more than the memory traffic.
 import type { Gpu } from "../device.ts";
-import { grid2d } from "./grid.ts";
+import { elementwiseGrid } from "./grid.ts";
 
 export interface ChannelShape {
   N: number;
@@ -14,13 +19,19 @@ export interface ChannelGeometry {
   entry: "main" | "scalar";
   /** Items per plane (HW/4 or HW). */
   hwi: number;
-  dn: number;
-  di: number;
-  gx: number;
+  /** Element-wise passes: items, grid and its x stride. */
+  items: number;
   groups: [number, number];
-  /** Workgroup size: 256 for channels with many items, else 64. */
-  wg: number;
+  gx: number;
+  /** Reduction passes: workgroups per channel (grid blocks × C) and partials per channel (blocks·64). */
+  blocks: number;
+  parts: number;
+  /** Pipeline constants HWI and CH (per-lane divisions by them become multiply-shifts) and ALIGNED. */
+  constants: { HWI: number; CH: number; ALIGNED?: number };
 }
+
+/** Items each invocation of a reduction pass takes (R in the kernels). */
+const PER_INVOCATION = 8;
 
 export function channelGeometry(gpu: Gpu, s: ChannelShape): ChannelGeometry {
   for (const [k, v] of [["N", s.N], ["C", s.C], ["HW", s.HW]] as const) {
@@ -30,15 +41,32 @@ export function channelGeometry(gpu: Gpu, s: ChannelShape): ChannelGeometry {
   }
   const vec = s.HW % 4 === 0;
   const hwi = vec ? s.HW / 4 : s.HW;
-  const wg = s.N * hwi >= 1024 ? 256 : 64;
-  const groups = grid2d(gpu, s.C);
+  const items = s.N * s.C * hwi;
+  const { groups, gx } = elementwiseGrid(gpu, items);
+  const blocks = Math.ceil((s.N * hwi) / (64 * PER_INVOCATION));
+  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
+  if (blocks > max || s.C > max) {
+    throw new Error(
+      `per-channel op: N·HW = ${
+        s.N * s.HW
+      } per channel or C = ${s.C} exceeds the grid limit ${max}`,
+    );
+  }
   return {
     entry: vec ? "main" : "scalar",
     hwi,
-    dn: Math.floor(wg / hwi),
-    di: wg % hwi,
-    gx: groups[0],
+    items,
     groups,
-    wg,
+    gx,
+    blocks,
+    parts: blocks * 64,
+    constants: { HWI: hwi, CH: s.C },
   };
+}
+
+/** The element-wise passes' constants: ALIGNED when a 64-item workgroup never straddles two planes. */
+export function elementwiseConstants(
+  g: ChannelGeometry,
+): { HWI: number; CH: number; ALIGNED: number } {
+  return { ...g.constants, ALIGNED: g.hwi % 64 === 0 ? 1 : 0 };
 }

@@ -1,17 +1,10 @@
-// GPU PReLU with per-channel slopes over NCHW (or NC with HW = 1), as src/ref/prelu.ts.
+// GPU PReLU with per-channel slopes over NCHW (or NC with HW = 1), as src/ref/prelu.ts. The
+// backward writes dx and per-invocation slope-gradient partials in one pass, then adds the
+// partials per channel in order (./channels.ts).
 import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
 import type { PreluShape } from "../../ref/prelu.ts";
-import { channelGeometry } from "./channels.ts";
+import { channelGeometry, elementwiseConstants } from "./channels.ts";
 import { expectSize } from "./grid.ts";
-
-function uniforms(gpu: Gpu, s: PreluShape) {
-  const g = channelGeometry(gpu, s);
-  const u = params([["u32", s.N], ["u32", s.C], ["u32", g.hwi], ["u32", g.dn], ["u32", g.di], [
-    "u32",
-    g.gx,
-  ]]);
-  return { g, u };
-}
 
 export async function preluForward(
   gpu: Gpu,
@@ -22,14 +15,14 @@ export async function preluForward(
   expectSize("preluForward", "x", t.x, n);
   expectSize("preluForward", "y", t.y, n);
   expectSize("preluForward", "slope", t.slope, s.C);
-  const { g, u } = uniforms(gpu, s);
+  const g = channelGeometry(gpu, s);
   return [
     await gpu.dispatch("prelu_forward", {
-      uniforms: u,
+      uniforms: params([["u32", g.items], ["u32", g.gx]]),
       tensors: [t.x, t.slope, t.y],
       groups: g.groups,
-      constants: { WG: g.wg },
       entry: g.entry,
+      constants: elementwiseConstants(g),
     }),
   ];
 }
@@ -44,14 +37,20 @@ export async function preluBackward(
   for (const k of ["dy", "x", "dx"] as const) expectSize("preluBackward", k, t[k], n);
   expectSize("preluBackward", "slope", t.slope, s.C);
   expectSize("preluBackward", "dslope", t.dslope, s.C);
-  const { g, u } = uniforms(gpu, s);
+  const g = channelGeometry(gpu, s);
+  const partial = gpu.tensor([s.C, g.parts], "prelu.partial");
   return [
     await gpu.dispatch("prelu_backward", {
-      uniforms: u,
-      tensors: [t.dy, t.x, t.slope, t.dx, t.dslope],
-      groups: g.groups,
-      constants: { WG: g.wg },
+      uniforms: params([["u32", s.N], ["u32", g.blocks]]),
+      tensors: [t.dy, t.x, t.slope, t.dx, partial],
+      groups: [g.blocks, s.C],
       entry: g.entry,
+      constants: g.constants,
+    }),
+    await gpu.dispatch("channel_sum", {
+      uniforms: params([["u32", s.C], ["u32", g.parts]]),
+      tensors: [partial, t.dslope],
+      groups: [Math.ceil(s.C / 64)],
     }),
   ];
 }
