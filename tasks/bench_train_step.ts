@@ -1,0 +1,268 @@
+// Training throughput per backbone at batch 64: images/s of a whole step (input upload,
+// backbone forward, cosine head forward/backward, backbone backward, SGD, one readback of
+// the loss — what the trainer submits), and where the time goes: GPU time per kernel
+// kind from timestamp queries (one timed pass per layer) and the share of the step spent
+// outside kernels (JS, submission, uploads, readbacks, idle gaps).
+//
+//   deno run -A tasks/bench_train_step.ts [--backbones resnet-lite,mobilefacenet] [--steps N] [--json]
+import { type Dispatch, Gpu, Tensor } from "../src/gpu/device.ts";
+import {
+  buildModel,
+  initParams,
+  INSIGHTFACE_NORMALISATION,
+  type Model,
+  type ModelConfig,
+} from "../src/model/mod.ts";
+import { forwardMacs } from "../src/model/network.ts";
+import { buildHead, initHeadWeights } from "../src/gpu/ops/head.ts";
+import { resolveHead } from "../src/train/heads.ts";
+import { arenaGroups, buildSgd } from "../src/train/optimizer.ts";
+
+export interface TrainStepFigures {
+  backbone: string;
+  inputSize: number;
+  batch: number;
+  /** Batch actually used when 64 does not fit the device's binding limit. */
+  note?: string;
+  steps: number;
+  imagesPerSecond: number;
+  stepMs: number;
+  /** Σ of kernel time of one step (timestamp queries). */
+  kernelMs: number;
+  /** (step − kernel time) / step. */
+  outsideShare: number;
+  /** Kernel milliseconds per kind (conv2d, batchnorm, prelu, add, accumulate, linear, head, sgd …). */
+  perKind: Record<string, number>;
+  /** Achieved GFLOP/s counting 3 × forward multiply-adds × 2 per image (conv + linear only). */
+  gflops: number;
+}
+
+const PLAN: { backbone: string; inputSize: number; steps: number }[] = [
+  { backbone: "resnet-lite", inputSize: 64, steps: 10 },
+  { backbone: "mobilefacenet", inputSize: 112, steps: 2 },
+  { backbone: "iresnet18", inputSize: 112, steps: 1 },
+  { backbone: "iresnet34", inputSize: 112, steps: 1 },
+  { backbone: "iresnet50", inputSize: 112, steps: 1 },
+];
+
+/** A device with timestamp queries (the process-wide one from getGpu() has no features). */
+async function openTimedGpu(): Promise<{ gpu: Gpu; timestamps: boolean }> {
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
+  if (!adapter) throw new Error("no WebGPU adapter (see README: mesa-vulkan-drivers)");
+  const timestamps = adapter.features.has("timestamp-query");
+  const a = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredFeatures: timestamps ? ["timestamp-query"] : [],
+    requiredLimits: {
+      maxStorageBufferBindingSize: a.maxStorageBufferBindingSize,
+      maxBufferSize: a.maxBufferSize,
+      maxComputeWorkgroupStorageSize: a.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: a.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: a.maxComputeWorkgroupSizeX,
+      maxComputeWorkgroupSizeY: a.maxComputeWorkgroupSizeY,
+      maxStorageBuffersPerShaderStage: a.maxStorageBuffersPerShaderStage,
+    },
+  });
+  return { gpu: new Gpu(device, adapter.info.description || adapter.info.device), timestamps };
+}
+
+/** GPU milliseconds of each labelled sub-list, each encoded as its own timed pass. */
+async function timeKernels(
+  gpu: Gpu,
+  parts: { kind: string; dispatches: Dispatch[] }[],
+): Promise<Map<string, number>> {
+  const device = gpu.device;
+  const used = parts.filter((p) => p.dispatches.length > 0);
+  const count = used.length * 2;
+  const querySet = device.createQuerySet({ type: "timestamp", count });
+  const resolve = device.createBuffer({
+    size: count * 8,
+    usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+  });
+  const staging = device.createBuffer({
+    size: count * 8,
+    usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+  });
+  const enc = device.createCommandEncoder();
+  used.forEach((p, i) => {
+    const pass = enc.beginComputePass({
+      timestampWrites: {
+        querySet,
+        beginningOfPassWriteIndex: 2 * i,
+        endOfPassWriteIndex: 2 * i + 1,
+      },
+    });
+    for (const d of p.dispatches) {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2]);
+    }
+    pass.end();
+  });
+  enc.resolveQuerySet(querySet, 0, count, resolve, 0);
+  enc.copyBufferToBuffer(resolve, 0, staging, 0, count * 8);
+  device.queue.submit([enc.finish()]);
+  await staging.mapAsync(GPUMapMode.READ);
+  const t = new BigUint64Array(staging.getMappedRange().slice(0));
+  staging.unmap();
+  [querySet, resolve, staging].forEach((b) => b.destroy());
+  const out = new Map<string, number>();
+  used.forEach((p, i) =>
+    out.set(p.kind, (out.get(p.kind) ?? 0) + Number(t[2 * i + 1] - t[2 * i]) / 1e6)
+  );
+  return out;
+}
+
+async function benchOne(
+  gpu: Gpu,
+  timestamps: boolean,
+  plan: typeof PLAN[number],
+  stepsOverride?: number,
+): Promise<TrainStepFigures> {
+  const config: ModelConfig = {
+    backbone: plan.backbone,
+    embedding_dim: 512,
+    input_size: plan.inputSize,
+    normalisation: INSIGHTFACE_NORMALISATION,
+  };
+  let batch = 64, note: string | undefined;
+  let model: Model | null = null;
+  while (!model) {
+    try {
+      model = await buildModel(gpu, config, { batch, training: true, seed: 1 });
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (!msg.includes("binding limit") || batch <= 2) throw err;
+      note = `batch 64 needs tensors over the ${
+        (gpu.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)
+      } MiB binding limit`;
+      batch /= 2;
+    }
+  }
+  model.loadState(initParams(model.net, 1));
+  const S = plan.inputSize;
+  const host = new Float32Array(model.input.size);
+  for (let i = 0; i < host.length; i++) host[i] = Math.sin(i * 0.37) * 0.9;
+  // A P2SGrad head over 1,000 classes and SGD as the trainer uses them.
+  const K = 1000, D = config.embedding_dim;
+  const labels = gpu.buffer(batch * 4, "labels");
+  const head = await buildHead(
+    gpu,
+    resolveHead("p2sgrad"),
+    {
+      features: model.embedding,
+      labels: new Tensor(labels, [batch]),
+      dFeatures: model.dEmbedding!,
+    },
+    { N: batch, D, K },
+  );
+  head.writeWeights(initHeadWeights(K, D, 1));
+  const sgd = await buildSgd(gpu, [
+    ...arenaGroups("backbone", model.params, model.grads!),
+    ...head.paramGroups(),
+  ], {
+    momentum: 0.9,
+    weightDecay: 5e-4,
+    clipNorm: null,
+    loss: head.stats,
+  });
+  const labelValues = new Uint32Array(batch).map((_, i) => (i * 7919) % K);
+  const list = [
+    ...model.forward,
+    ...head.forward,
+    ...head.backward,
+    ...model.backward,
+    ...sgd.dispatches,
+  ];
+  let stepNo = 0;
+  const once = async () => {
+    gpu.write(model!.input, host);
+    gpu.write(labels, labelValues);
+    sgd.setStep(stepNo++, 0.01);
+    gpu.run(list);
+    await head.readStats(); // the trainer reads the loss when it logs; here every step
+  };
+  // First a step with one timed pass per layer (it also absorbs first-use costs), then
+  // the plain steps as the trainer submits them.
+  let perKind: Record<string, number> = {};
+  let kernelMs = NaN;
+  if (timestamps) {
+    gpu.write(model.input, host);
+    gpu.write(labels, labelValues);
+    sgd.setStep(stepNo++, 0.01);
+    const parts = [
+      ...model.schedule.filter((e) => e.phase === "forward"),
+      { kind: "head", dispatches: [...head.forward, ...head.backward] },
+      ...model.schedule.filter((e) => e.phase === "backward"),
+      { kind: "sgd", dispatches: sgd.dispatches },
+    ];
+    const times = await timeKernels(gpu, parts);
+    perKind = Object.fromEntries([...times].sort((a, b) => b[1] - a[1]));
+    kernelMs = [...times.values()].reduce((a, b) => a + b, 0);
+  } else {
+    await once();
+  }
+  const steps = stepsOverride ?? plan.steps;
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) await once();
+  const stepMs = (performance.now() - t0) / steps;
+  const macs = forwardMacs(model.net);
+  const figures: TrainStepFigures = {
+    backbone: plan.backbone,
+    inputSize: S,
+    batch,
+    note,
+    steps,
+    imagesPerSecond: (batch * 1000) / stepMs,
+    stepMs,
+    kernelMs,
+    outsideShare: Math.max(0, (stepMs - kernelMs) / stepMs),
+    perKind,
+    gflops: (3 * 2 * macs * batch) / (stepMs * 1e6),
+  };
+  model.destroy();
+  return figures;
+}
+
+/** Runs the plan (or the named backbones) and returns one figure set per backbone. */
+export async function benchTrainStep(
+  opts: { backbones?: string[]; steps?: number } = {},
+): Promise<TrainStepFigures[]> {
+  const { gpu, timestamps } = await openTimedGpu();
+  const plan = opts.backbones ? PLAN.filter((p) => opts.backbones!.includes(p.backbone)) : PLAN;
+  const out: TrainStepFigures[] = [];
+  for (const p of plan) {
+    out.push(await benchOne(gpu, timestamps, p, opts.steps));
+    printRow(out[out.length - 1]);
+  }
+  return out;
+}
+
+function printRow(f: TrainStepFigures): void {
+  const kinds = Object.entries(f.perKind).map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(", ");
+  console.error(
+    `${f.backbone.padEnd(14)} ${String(f.inputSize).padStart(3)} px  batch ${
+      String(f.batch).padStart(2)
+    }  ` +
+      `${f.imagesPerSecond.toFixed(1).padStart(7)} img/s  step ${
+        f.stepMs.toFixed(0).padStart(6)
+      } ms  ` +
+      `kernels ${f.kernelMs.toFixed(0).padStart(6)} ms  outside ${
+        (100 * f.outsideShare).toFixed(1)
+      }%  ` +
+      `${f.gflops.toFixed(1)} GFLOP/s${f.note ? `  (${f.note})` : ""}\n    per kind (ms): ${kinds}`,
+  );
+}
+
+if (import.meta.main) {
+  const args = Deno.args;
+  const arg = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? args[i + 1] : undefined;
+  };
+  const figures = await benchTrainStep({
+    backbones: arg("--backbones")?.split(","),
+    steps: arg("--steps") ? Number(arg("--steps")) : undefined,
+  });
+  if (args.includes("--json")) console.log(JSON.stringify(figures, null, 2));
+}
