@@ -18,6 +18,8 @@ Deno.test("errors before any work: empty stream, one identity, batch above the d
   let r = await runStage(["train", "--out", `${dir}/a`, ...SMALL], empty);
   assertEquals(r.code, 1, r.stderr);
   assertStringIncludes(r.stderr, "the faces stream is empty");
+  // Refused before training: the run folder it created is gone again.
+  assertEquals(await Array.fromAsync(Deno.readDir(dir)), []);
 
   const one = await toyFacesStream({ ...TOY, labelOf: () => 0 });
   r = await runStage(["train", "--out", `${dir}/b`, ...SMALL], one);

@@ -17,7 +17,7 @@ import { BASE_CONFIG, resolveConfig, type TrainConfig } from "../train/config.ts
 import { cacheFaces, type FaceSet, MEMORY_CACHE_LIMIT, stepsPerEpoch } from "../train/dataset.ts";
 import { Embedder } from "../train/embedder.ts";
 import { HEAD_NAMES, HEADS, resolveHead } from "../train/heads.ts";
-import { runLoop } from "../train/loop.ts";
+import { type LoopResult, runLoop } from "../train/loop.ts";
 import { readLog, TrainLog, writeCurves } from "../train/run_log.ts";
 import { Trainer } from "../train/trainer.ts";
 import { loadValidation } from "../train/validate.ts";
@@ -426,7 +426,7 @@ async function run(args: string[], io: Io): Promise<number> {
     await writeRunInfo({ status: "running" });
 
     const trainLog = await TrainLog.open(`${runDir}/train.log`, startStep);
-    let result;
+    let result: LoopResult;
     try {
       result = await runLoop({
         trainer,

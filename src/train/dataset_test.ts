@@ -1,6 +1,6 @@
 import { assertEquals, assertNotEquals } from "@std/assert";
 import { openRecordStream, RecordStreamWriter } from "../format/stream.ts";
-import { batchIndices, cacheFaces, fillBatch, stepsPerEpoch } from "./dataset.ts";
+import { batchIndices, cacheFaces, EpochOrder, fillBatch, stepsPerEpoch } from "./dataset.ts";
 import { INSIGHTFACE_NORMALISATION as norm } from "../model/model_file.ts";
 
 async function facesBytes(n: number, size: number): Promise<Uint8Array> {
@@ -74,4 +74,11 @@ Deno.test("fillBatch normalises to [-1, 1] NCHW and flips by the seeded coin", a
     if (out[0] > -0.99) flipped++;
   }
   assertEquals(flipped > 5 && flipped < 35, true);
+});
+
+Deno.test("EpochOrder draws exactly batchIndices' rows, across epoch boundaries and back", () => {
+  const order = new EpochOrder(5, 23, 4);
+  for (const step of [0, 1, 4, 5, 6, 11, 3, 17]) {
+    assertEquals(Array.from(order.indices(step)), Array.from(batchIndices(5, 23, 4, step)));
+  }
 });
