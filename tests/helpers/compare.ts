@@ -1,3 +1,5 @@
+import { getGpu } from "../../src/gpu/device.ts";
+
 // Numeric comparison for kernel and reference tests, in llm.c's validate_result style:
 // on failure it prints the shape, the max error, the first mismatch and a few values.
 
@@ -93,7 +95,8 @@ export function numericGradient(f: (x: Float64Array) => number, x: Float64Array,
 /** Whether a WebGPU adapter is present; GPU tests skip with a message when not. */
 export async function hasGpu(): Promise<boolean> {
   try {
-    return !!(await navigator.gpu?.requestAdapter());
+    await getGpu();
+    return true;
   } catch {
     return false;
   }
