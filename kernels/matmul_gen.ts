@@ -10,6 +10,44 @@ export const MATMUL_TN = 16;
 
 const XYZW = ["x", "y", "z", "w"];
 
+/**
+ * The register-blocked core shared with the convolution kernels: c{i}_{j} += Σ_kk
+ * a{i}[kk] · b{kk}_{j}, where a{i} holds four consecutive k of output row i and b{kk}_{j}
+ * four consecutive output columns at step kk. One assignment per accumulator per four k,
+ * because llvmpipe blends every loop-carried assignment with the lane mask.
+ */
+export function fmaBlock(TM: number, TN4: number, indent: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < TM; i++) {
+    for (let j = 0; j < TN4; j++) {
+      out.push(
+        `${indent}c${i}_${j} = fma(vec4(a${i}.w), b3_${j}, fma(vec4(a${i}.z), b2_${j}, ` +
+          `fma(vec4(a${i}.y), b1_${j}, fma(vec4(a${i}.x), b0_${j}, c${i}_${j}))));`,
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * b{kk}_{j} (four output columns at step kk) from u{n} (four consecutive k of output column
+ * n): a register renaming in llvmpipe's one-register-per-component layout, so it is free.
+ */
+export function columnsToRows(TN4: number, indent: string): string[] {
+  const out: string[] = [];
+  for (let kk = 0; kk < 4; kk++) {
+    for (let j = 0; j < TN4; j++) {
+      const q = XYZW[kk];
+      out.push(
+        `${indent}b${kk}_${j} = vec4(u${4 * j}.${q}, u${4 * j + 1}.${q}, u${4 * j + 2}.${q}, u${
+          4 * j + 3
+        }.${q});`,
+      );
+    }
+  }
+  return out;
+}
+
 /** The WGSL text of kernels/matmul.wgsl. */
 export function matmulWgsl(TM = MATMUL_TM, TN = MATMUL_TN): string {
   const TN4 = TN / 4, TM4 = TM / 4;
@@ -160,27 +198,13 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     for (let kk = 0; kk < 4; kk++) for (let j = 0; j < TN4; j++) o(`var b${kk}_${j}: vec4<f32>;`);
     o(`if (TRANS_B) {`);
     for (let j = 0; j < TN; j++) o(`  let u${j} = colB(ob, nc${j}, k);`);
-    for (let kk = 0; kk < 4; kk++) {
-      for (let j = 0; j < TN4; j++) {
-        const q = XYZW[kk];
-        o(`  b${kk}_${j} = vec4(u${4 * j}.${q}, u${4 * j + 1}.${q}, u${4 * j + 2}.${q}, u${
-          4 * j + 3
-        }.${q});`);
-      }
-    }
+    out.push(...columnsToRows(TN4, indent + "  "));
     o(`} else {`);
     for (let kk = 0; kk < 4; kk++) {
       for (let j = 0; j < TN4; j++) o(`  b${kk}_${j} = rowB(ob, k + ${kk}u, n0 + ${4 * j}u);`);
     }
     o(`}`);
-    for (let i = 0; i < TM; i++) {
-      for (let j = 0; j < TN4; j++) {
-        o(
-          `c${i}_${j} = fma(vec4(a${i}.w), b3_${j}, fma(vec4(a${i}.z), b2_${j}, ` +
-            `fma(vec4(a${i}.y), b1_${j}, fma(vec4(a${i}.x), b0_${j}, c${i}_${j}))));`,
-        );
-      }
-    }
+    out.push(...fmaBlock(TM, TN4, indent));
     return out.join("\n");
   };
 

@@ -1,0 +1,286 @@
+// The convolution kernels against the float64 reference: forward, input gradient and
+// weight gradient on shapes that are not multiples of the tiles (odd channel counts, odd
+// batches, ragged images), strides 1 and 2, padding 0/1/3, kernels 1×1, 2×3, 3×3, 7×7,
+// groups 1, 2 and depthwise; accumulate; and bit-identical reruns.
+import { assert, assertEquals } from "@std/assert";
+import { type Dispatch, getGpu, type Gpu, type Tensor } from "../src/gpu/device.ts";
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from "../src/gpu/ops/conv2d.ts";
+import * as ref from "../src/ref/conv2d.ts";
+import { type Conv2dShape, conv2dSizes } from "../src/ref/conv2d.ts";
+import { conv2dBackwardWeightWgsl, conv2dForwardWgsl } from "../kernels/conv2d_gen.ts";
+import { assertClose, hasGpu, randomArray } from "./helpers/compare.ts";
+
+const ignore = !(await hasGpu());
+
+const cases: [string, Conv2dShape][] = [
+  ["stem 3→5, 3×3/2 pad 1, batch 3", {
+    N: 3,
+    Cin: 3,
+    H: 9,
+    W: 9,
+    Cout: 5,
+    kh: 3,
+    kw: 3,
+    stride: 2,
+    pad: 1,
+    groups: 1,
+  }],
+  ["7→9, 3×3/1 pad 1, 6×5 image", {
+    N: 1,
+    Cin: 7,
+    H: 6,
+    W: 5,
+    Cout: 9,
+    kh: 3,
+    kw: 3,
+    stride: 1,
+    pad: 1,
+    groups: 1,
+  }],
+  ["1×1/2 shortcut 6→10", {
+    N: 2,
+    Cin: 6,
+    H: 7,
+    W: 7,
+    Cout: 10,
+    kh: 1,
+    kw: 1,
+    stride: 2,
+    pad: 0,
+    groups: 1,
+  }],
+  ["7×7/2 pad 3", {
+    N: 1,
+    Cin: 3,
+    H: 13,
+    W: 11,
+    Cout: 4,
+    kh: 7,
+    kw: 7,
+    stride: 2,
+    pad: 3,
+    groups: 1,
+  }],
+  ["groups 2", { N: 3, Cin: 6, H: 5, W: 6, Cout: 10, kh: 3, kw: 3, stride: 1, pad: 1, groups: 2 }],
+  ["depthwise 3×3/2", {
+    N: 2,
+    Cin: 5,
+    H: 8,
+    W: 8,
+    Cout: 5,
+    kh: 3,
+    kw: 3,
+    stride: 2,
+    pad: 1,
+    groups: 5,
+  }],
+  ["depthwise 7×7 to 1×1 (GDC)", {
+    N: 3,
+    Cin: 6,
+    H: 7,
+    W: 7,
+    Cout: 6,
+    kh: 7,
+    kw: 7,
+    stride: 1,
+    pad: 0,
+    groups: 6,
+  }],
+  ["2×3 kernel, pad 0", {
+    N: 1,
+    Cin: 4,
+    H: 6,
+    W: 7,
+    Cout: 3,
+    kh: 2,
+    kw: 3,
+    stride: 1,
+    pad: 0,
+    groups: 1,
+  }],
+  ["several tiles: 20→37 at 12×12", {
+    N: 2,
+    Cin: 20,
+    H: 12,
+    W: 12,
+    Cout: 37,
+    kh: 3,
+    kw: 3,
+    stride: 1,
+    pad: 1,
+    groups: 1,
+  }],
+];
+
+async function runOp(
+  gpu: Gpu,
+  build: (t: Record<string, Tensor>) => Promise<Dispatch[]>,
+  inputs: Record<string, Float32Array>,
+  out: string,
+) {
+  const t: Record<string, Tensor> = {};
+  for (const [k, v] of Object.entries(inputs)) t[k] = gpu.tensor([v.length], k, v);
+  gpu.run(await build(t));
+  const [got] = await gpu.read(t[out]);
+  for (const v of Object.values(t)) v.buffer.destroy();
+  return got;
+}
+
+for (const [name, s] of cases) {
+  Deno.test({
+    name: `conv2d GPU = reference: ${name}`,
+    ignore,
+    fn: async () => {
+      const gpu = await getGpu();
+      const sizes = conv2dSizes(s);
+      const x = randomArray(sizes.x, 1), w = randomArray(sizes.w, 2), dy = randomArray(sizes.y, 3);
+      const K = (s.Cin / s.groups) * s.kh * s.kw;
+      const tol = (terms: number) => ({ atol: 3e-6 * Math.sqrt(terms) * 4, rtol: 1e-4 });
+      const { OH, OW } = ref.conv2dOutputSize(s);
+
+      const y = await runOp(gpu, (t) => conv2dForward(gpu, { x: t.x, w: t.w, y: t.y }, s), {
+        x,
+        w,
+        y: new Float32Array(sizes.y),
+      }, "y");
+      assertClose(`forward ${name}`, y, ref.conv2dForward(x, w, s), {
+        ...tol(K),
+        shape: [s.N, s.Cout, OH, OW],
+      });
+
+      const dx = await runOp(
+        gpu,
+        (t) => conv2dBackwardInput(gpu, { dy: t.dy, w: t.w, dx: t.dx }, s),
+        {
+          dy,
+          w,
+          dx: new Float32Array(sizes.x),
+        },
+        "dx",
+      );
+      const dxTerms = (s.Cout / s.groups) * s.kh * s.kw;
+      assertClose(`input gradient ${name}`, dx, ref.conv2dBackwardInput(dy, w, s), {
+        ...tol(dxTerms),
+        shape: [s.N, s.Cin, s.H, s.W],
+      });
+
+      const dw = await runOp(
+        gpu,
+        (t) => conv2dBackwardWeight(gpu, { dy: t.dy, x: t.x, dw: t.dw }, s),
+        {
+          dy,
+          x,
+          dw: new Float32Array(sizes.w),
+        },
+        "dw",
+      );
+      assertClose(`weight gradient ${name}`, dw, ref.conv2dBackwardWeight(dy, x, s), {
+        ...tol(s.N * OH * OW),
+        shape: [s.Cout, s.Cin / s.groups, s.kh, s.kw],
+      });
+    },
+  });
+}
+
+Deno.test({
+  name: "conv2d GPU: accumulate adds into the existing output and gradients",
+  ignore,
+  fn: async () => {
+    const gpu = await getGpu();
+    const s: Conv2dShape = {
+      N: 2,
+      Cin: 5,
+      H: 6,
+      W: 7,
+      Cout: 6,
+      kh: 3,
+      kw: 3,
+      stride: 2,
+      pad: 1,
+      groups: 1,
+    };
+    const sizes = conv2dSizes(s);
+    const x = randomArray(sizes.x, 4), w = randomArray(sizes.w, 5), dy = randomArray(sizes.y, 6);
+    const y0 = randomArray(sizes.y, 7),
+      dx0 = randomArray(sizes.x, 8),
+      dw0 = randomArray(sizes.w, 9);
+    const plus = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+      Float64Array.from(a, (v, i) => v + b[i]);
+    const tol = { atol: 1e-4, rtol: 1e-4 };
+    const y = await runOp(
+      gpu,
+      (t) => conv2dForward(gpu, { x: t.x, w: t.w, y: t.y }, s, { accumulate: true }),
+      {
+        x,
+        w,
+        y: y0,
+      },
+      "y",
+    );
+    assertClose("forward += ", y, plus(ref.conv2dForward(x, w, s), y0), tol);
+    const dx = await runOp(
+      gpu,
+      (t) => conv2dBackwardInput(gpu, { dy: t.dy, w: t.w, dx: t.dx }, s, { accumulate: true }),
+      { dy, w, dx: dx0 },
+      "dx",
+    );
+    assertClose("input gradient += ", dx, plus(ref.conv2dBackwardInput(dy, w, s), dx0), tol);
+    const dw = await runOp(
+      gpu,
+      (t) => conv2dBackwardWeight(gpu, { dy: t.dy, x: t.x, dw: t.dw }, s, { accumulate: true }),
+      { dy, x, dw: dw0 },
+      "dw",
+    );
+    assertClose("weight gradient += ", dw, plus(ref.conv2dBackwardWeight(dy, x, s), dw0), tol);
+  },
+});
+
+Deno.test({
+  name:
+    "conv2d GPU: the same inputs twice give identical bytes (weight gradient split into chunks)",
+  ignore,
+  fn: async () => {
+    const gpu = await getGpu();
+    // Enough pixels for several chunks in the weight gradient.
+    const s: Conv2dShape = {
+      N: 5,
+      Cin: 4,
+      H: 20,
+      W: 19,
+      Cout: 8,
+      kh: 3,
+      kw: 3,
+      stride: 1,
+      pad: 1,
+      groups: 1,
+    };
+    const sizes = conv2dSizes(s);
+    const x = randomArray(sizes.x, 10), dy = randomArray(sizes.y, 11);
+    const once = () =>
+      runOp(gpu, (t) => conv2dBackwardWeight(gpu, { dy: t.dy, x: t.x, dw: t.dw }, s), {
+        dy,
+        x,
+        dw: new Float32Array(sizes.w),
+      }, "dw");
+    const first = await once(), second = await once();
+    assertEquals(new Uint8Array(second.buffer), new Uint8Array(first.buffer));
+    assertClose("chunked weight gradient", first, ref.conv2dBackwardWeight(dy, x, s), {
+      atol: 3e-4,
+      rtol: 1e-4,
+    });
+  },
+});
+
+Deno.test("kernels/conv2d_forward.wgsl and conv2d_backward_weight.wgsl are what kernels/conv2d_gen.ts generates", () => {
+  const read = (n: string) =>
+    Deno.readTextFileSync(new URL(`../kernels/${n}.wgsl`, import.meta.url));
+  const hint = "run `deno run --allow-write kernels/conv2d_gen.ts`";
+  assert(
+    read("conv2d_forward") === conv2dForwardWgsl(),
+    `kernels/conv2d_forward.wgsl is stale: ${hint}`,
+  );
+  assert(
+    read("conv2d_backward_weight") === conv2dBackwardWeightWgsl(),
+    `kernels/conv2d_backward_weight.wgsl is stale: ${hint}`,
+  );
+});
