@@ -1,7 +1,6 @@
-import { getGpu } from "../../src/gpu/device.ts";
-
 // Numeric comparison for kernel and reference tests, in llm.c's validate_result style:
 // on failure it prints the shape, the max error, the first mismatch and a few values.
+import { getGpu } from "../../src/gpu/device.ts";
 
 export interface CloseOptions {
   /** Absolute tolerance. */
