@@ -4,7 +4,8 @@
 // kind from timestamp queries (one timed pass per layer) and the share of the step spent
 // outside kernels (JS, submission, uploads, readbacks, idle gaps).
 //
-//   deno run -A tasks/bench_train_step.ts [--backbones resnet-lite,mobilefacenet] [--steps N] [--json]
+//   deno run -A tasks/bench_train_step.ts [--backbones resnet-lite,mobilefacenet] [--steps N]
+//     [--layers N (print the N slowest layers)] [--json]
 import { type Dispatch, Gpu, Tensor } from "../src/gpu/device.ts";
 import {
   buildModel,
@@ -66,11 +67,8 @@ async function openTimedGpu(): Promise<{ gpu: Gpu; timestamps: boolean }> {
   return { gpu: new Gpu(device, adapter.info.description || adapter.info.device), timestamps };
 }
 
-/** GPU milliseconds of each labelled sub-list, each encoded as its own timed pass. */
-async function timeKernels(
-  gpu: Gpu,
-  parts: { kind: string; dispatches: Dispatch[] }[],
-): Promise<Map<string, number>> {
+/** GPU milliseconds of each sub-list, each encoded as its own timed pass (0 for empty ones). */
+async function timeKernels(gpu: Gpu, parts: { dispatches: Dispatch[] }[]): Promise<number[]> {
   const device = gpu.device;
   const used = parts.filter((p) => p.dispatches.length > 0);
   const count = used.length * 2;
@@ -106,14 +104,12 @@ async function timeKernels(
   const t = new BigUint64Array(staging.getMappedRange().slice(0));
   staging.unmap();
   [querySet, resolve, staging].forEach((b) => b.destroy());
-  const out = new Map<string, number>();
-  used.forEach((p, i) =>
-    out.set(p.kind, (out.get(p.kind) ?? 0) + Number(t[2 * i + 1] - t[2 * i]) / 1e6)
-  );
-  return out;
+  const ms = new Map(used.map((p, i) => [p, Number(t[2 * i + 1] - t[2 * i]) / 1e6]));
+  return parts.map((p) => ms.get(p) ?? 0);
 }
 
 async function benchOne(
+  showLayers: number,
   gpu: Gpu,
   timestamps: boolean,
   plan: typeof PLAN[number],
@@ -182,13 +178,12 @@ async function benchOne(
     gpu.run(list);
     await head.readStats(); // the trainer reads the loss when it logs; here every step
   };
-  // First a step with one timed pass per layer (it also absorbs first-use costs), then
-  // the plain steps as the trainer submits them.
+  // A warm-up step (the adapter finishes compiling kernels on first use), a step with one
+  // timed pass per layer, then the plain steps as the trainer submits them.
+  await once();
   let perKind: Record<string, number> = {};
   let kernelMs = NaN;
   if (timestamps) {
-    gpu.write(model.input, host);
-    gpu.write(labels, labelValues);
     sgd.setStep(stepNo++, 0.01);
     const parts = [
       ...model.schedule.filter((e) => e.phase === "forward"),
@@ -197,10 +192,17 @@ async function benchOne(
       { kind: "sgd", dispatches: sgd.dispatches },
     ];
     const times = await timeKernels(gpu, parts);
-    perKind = Object.fromEntries([...times].sort((a, b) => b[1] - a[1]));
-    kernelMs = [...times.values()].reduce((a, b) => a + b, 0);
-  } else {
-    await once();
+    const kinds = new Map<string, number>();
+    parts.forEach((p, i) => kinds.set(p.kind, (kinds.get(p.kind) ?? 0) + times[i]));
+    perKind = Object.fromEntries([...kinds].sort((a, b) => b[1] - a[1]));
+    kernelMs = times.reduce((a, b) => a + b, 0);
+    if (showLayers > 0) {
+      const rows = parts.map((p, i) => ({ ...p, ms: times[i] })).sort((a, b) => b.ms - a.ms);
+      for (const r of rows.slice(0, showLayers)) {
+        const where = "layer" in r ? `${r.phase} ${r.layer}` : "";
+        console.error(`    ${r.ms.toFixed(1).padStart(8)} ms  ${r.kind.padEnd(10)} ${where}`);
+      }
+    }
   }
   const steps = stepsOverride ?? plan.steps;
   const t0 = performance.now();
@@ -226,13 +228,17 @@ async function benchOne(
 
 /** Runs the plan (or the named backbones) and returns one figure set per backbone. */
 export async function benchTrainStep(
-  opts: { backbones?: string[]; steps?: number } = {},
+  opts: {
+    backbones?: string[];
+    steps?: number; /** Print the slowest N layers. */
+    layers?: number;
+  } = {},
 ): Promise<TrainStepFigures[]> {
   const { gpu, timestamps } = await openTimedGpu();
   const plan = opts.backbones ? PLAN.filter((p) => opts.backbones!.includes(p.backbone)) : PLAN;
   const out: TrainStepFigures[] = [];
   for (const p of plan) {
-    out.push(await benchOne(gpu, timestamps, p, opts.steps));
+    out.push(await benchOne(opts.layers ?? 0, gpu, timestamps, p, opts.steps));
     printRow(out[out.length - 1]);
   }
   return out;
@@ -263,6 +269,7 @@ if (import.meta.main) {
   const figures = await benchTrainStep({
     backbones: arg("--backbones")?.split(","),
     steps: arg("--steps") ? Number(arg("--steps")) : undefined,
+    layers: arg("--layers") ? Number(arg("--layers")) : undefined,
   });
   if (args.includes("--json")) console.log(JSON.stringify(figures, null, 2));
 }
