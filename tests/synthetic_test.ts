@@ -55,6 +55,12 @@ Deno.test("the same arguments give the same bytes; another seed gives other face
   const c = await runStage([...args, "--seed", "2"]);
   assertEquals(sha(a.stdout), sha(b.stdout));
   assertNotEquals(sha(a.stdout), sha(c.stdout));
+  // Worker threads render the same bytes in the same order (more images than one chunk).
+  const many = ["prepare", "synthetic", "--identities", "9", "--per-identity", "9", "--size", "24"];
+  const inline = await runStage([...many, "--workers", "0"]),
+    pooled = await runStage([...many, "--workers", "3"]);
+  assertEquals([inline.code, pooled.code], [0, 0], pooled.stderr);
+  assertEquals(sha(pooled.stdout), sha(inline.stdout));
   // Flags before `synthetic` (as prepare passes them) mean the same.
   const d = await runStage(["prepare", "--seed", "2", "synthetic", ...args.slice(2)]);
   assertEquals(sha(d.stdout), sha(c.stdout));

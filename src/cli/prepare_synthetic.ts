@@ -10,9 +10,9 @@ import {
   type SyntheticConfig,
   syntheticItems,
   syntheticPairs,
-  SyntheticRenderer,
   type SyntheticSplit,
 } from "../data/synthetic.ts";
+import { defaultWorkers, renderFaces } from "../data/synthetic_pool.ts";
 import { RecordStreamWriter } from "../format/stream.ts";
 import { InputError, UsageError } from "./errors.ts";
 import { checkRange, type FlagSpec, formatFlags, parseFlags } from "./flags.ts";
@@ -60,6 +60,11 @@ const FLAGS = {
     help: "give a fraction P of images a random wrong label (clean_label keeps the true one)",
   },
   shard: { type: "string", arg: "K/N", help: "keep rows i with i mod N = K (labels stay global)" },
+  workers: {
+    type: "number",
+    arg: "T",
+    help: "render on T worker threads (default: one per CPU, at most 8, from 1000 images; 0: none)",
+  },
 } satisfies FlagSpec;
 
 export const usage = `Synthetic faces: p2sgrad prepare synthetic [options] > images.arrow
@@ -127,6 +132,9 @@ export async function runSynthetic(args: string[], io: Io): Promise<number> {
   } catch (err) {
     throw new InputError(`synthetic: ${(err as Error).message}`);
   }
+  const workers = flags.workers === undefined
+    ? defaultWorkers(selected.items.length)
+    : checkRange("workers", flags.workers, { min: 0, max: 64, integer: true });
   const log = new Log(io.stderr, io.stderrIsTerminal);
   try {
     await log.line(
@@ -157,11 +165,10 @@ export async function runSynthetic(args: string[], io: Io): Promise<number> {
         "synthetic.split": split,
       },
     });
-    const renderer = new SyntheticRenderer(cfg);
     const started = performance.now();
-    let last = started;
-    for (const item of selected.items) {
-      const { ppm, landmarks } = renderer.render(item.index, item.image);
+    let last = started, k = 0;
+    for await (const { ppm, landmarks } of renderFaces(cfg, selected.items, workers)) {
+      const item = selected.items[k++];
       await writer.write({
         id: item.id,
         identity: item.identity,

@@ -106,15 +106,23 @@ export class SyntheticRenderer {
     return this.#who;
   }
 
+  /** Bytes of one PPM file: header and S·S·3 pixels. */
+  get ppmLength(): number {
+    return this.#header.length + this.cfg.size * this.cfg.size * 3;
+  }
+
   /** A binary PPM (P6) of image `image` of identity `index`, and its landmarks. */
   render(index: number, image: number): { ppm: Uint8Array; landmarks: Float32Array } {
+    const ppm = new Uint8Array(this.ppmLength);
+    return { ppm, landmarks: this.renderInto(index, image, ppm, 0) };
+  }
+
+  /** Writes the PPM into `out` at `offset` (ppmLength bytes); returns the landmarks. */
+  renderInto(index: number, image: number, out: Uint8Array, offset: number): Float32Array {
     const who = this.identity(index);
     const view = drawView(this.cfg.seed, who, image);
-    const S = this.cfg.size;
-    const ppm = new Uint8Array(this.#header.length + S * S * 3);
-    ppm.set(this.#header);
-    const landmarks = this.#renderer.render(who, view, ppm, this.#header.length);
-    return { ppm, landmarks };
+    out.set(this.#header, offset);
+    return this.#renderer.render(who, view, out, offset + this.#header.length);
   }
 }
 
