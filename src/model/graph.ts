@@ -65,7 +65,11 @@ export class GpuArena {
 
   /** Reads every slot back (one queue round trip). */
   async download(): Promise<StateDict> {
-    const host = await this.gpu.read(...this.chunks);
+    return this.unpack(await this.gpu.read(...this.chunks));
+  }
+
+  /** The slots of host copies of the chunks (as `gpu.read(...chunks)` returns them). */
+  unpack(host: Float32Array[]): StateDict {
     const out: StateDict = new Map();
     for (const s of this.layout.slots) {
       out.set(s.spec.name, host[s.chunk].slice(s.offset, s.offset + s.size));
