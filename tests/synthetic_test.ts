@@ -249,3 +249,103 @@ Deno.test("learnable, not trivial: raw-pixel cosine on held-out pairs is above c
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Within-class whitening learned from labelled faces: x ↦ L⁻¹(x − μ), Sw + λI = LLᵀ. */
+function learnWhitening(faces: FaceRecord[], dim: number): (pixels: Uint8Array) => Float64Array {
+  const byLabel = new Map<number, Float64Array[]>();
+  for (const f of faces) {
+    const list = byLabel.get(f.label) ?? [];
+    list.push(Float64Array.from(f.pixels, (v) => v / 255));
+    byLabel.set(f.label, list);
+  }
+  const mu = new Float64Array(dim), sw = new Float64Array(dim * dim);
+  for (const xs of byLabel.values()) {
+    const m = new Float64Array(dim);
+    for (const x of xs) for (let d = 0; d < dim; d++) m[d] += x[d] / xs.length;
+    for (let d = 0; d < dim; d++) mu[d] += m[d] / byLabel.size;
+    for (const x of xs) {
+      const c = x.map((v, d) => v - m[d]);
+      for (let a = 0; a < dim; a++) for (let b = 0; b <= a; b++) sw[a * dim + b] += c[a] * c[b];
+    }
+  }
+  let trace = 0;
+  for (let d = 0; d < dim; d++) trace += sw[d * dim + d];
+  for (let d = 0; d < dim; d++) sw[d * dim + d] += (0.05 * trace) / dim;
+  const L = new Float64Array(dim * dim); // Cholesky of the lower triangle
+  for (let i = 0; i < dim; i++) {
+    for (let j = 0; j <= i; j++) {
+      let s = sw[i * dim + j];
+      for (let k = 0; k < j; k++) s -= L[i * dim + k] * L[j * dim + k];
+      L[i * dim + j] = i === j ? Math.sqrt(s) : s / L[j * dim + j];
+    }
+  }
+  return (pixels) => {
+    const y = new Float64Array(dim);
+    let norm = 0;
+    for (let i = 0; i < dim; i++) {
+      let s = pixels[i] / 255 - mu[i];
+      for (let k = 0; k < i; k++) s -= L[i * dim + k] * y[k];
+      y[i] = s / L[i * dim + i];
+      norm += y[i] * y[i];
+    }
+    return y.map((v) => v / Math.sqrt(norm));
+  };
+}
+
+Deno.test("learnable: a linear map learned on training identities verifies unseen ones far better than pixels", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const pairsOut = `${dir}/pairs.txt`;
+    const common = [
+      "--identities",
+      "120",
+      "--per-identity",
+      "8",
+      "--size",
+      "64",
+      "--seed",
+      "11",
+      "--pairs-fraction",
+      "0.34",
+    ];
+    const train = await runStage(["prepare", "synthetic", ...common, "--split", "train"]);
+    const held = await runStage([
+      "prepare",
+      "synthetic",
+      ...common,
+      "--split",
+      "pairs",
+      "--pairs-out",
+      pairsOut,
+      "--pairs-per-fold",
+      "40",
+    ]);
+    const trainFaces = await runStage(["align", "--size", "12"], train.stdout);
+    const heldFaces = await runStage(["align", "--size", "12"], held.stdout);
+    assertEquals([trainFaces.code, heldFaces.code], [0, 0], trainFaces.stderr + heldFaces.stderr);
+    const dim = 12 * 12 * 3;
+    const whiten = learnWhitening((await records(trainFaces.stdout, "faces")).rows, dim);
+    const faces = new Map(
+      (await records(heldFaces.stdout, "faces")).rows.map((f) => [f.id, f.pixels]),
+    );
+    const list = parsePairs(await Deno.readTextFile(pairsOut), pairsOut, { idOf: lfwId("ppm") });
+    const score = (f: (p: Uint8Array) => Float64Array) =>
+      tenFoldAccuracy(
+        list.pairs.map((p) => {
+          const a = f(faces.get(p.a)!), b = f(faces.get(p.b)!);
+          return { s: a.reduce((t, v, i) => t + v * b[i], 0), same: p.same, fold: p.fold };
+        }),
+        list.folds,
+      );
+    const raw = score(descriptor), learned = score(whiten);
+    console.log(
+      `${list.pairs.length} held-out pairs: raw pixels ${(raw * 100).toFixed(1)}%, learned linear ${
+        (learned * 100).toFixed(1)
+      }%`,
+    );
+    // Measured: raw 54.9%, learned 88.1% (80 training identities × 8 images, 12 px faces, seed 11).
+    assert(learned > 0.75 && learned > raw + 0.1, `learned ${learned} vs raw ${raw}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
