@@ -1,10 +1,12 @@
 // The heads' loss and its gradient dL/dcos, over a batch of N rows and K classes that may be
 // split into shards (each shard a separate N×Ks cos matrix, classes k_base..k_base+Ks−1).
-// Three passes, no atomics, every reduction in a fixed order (same bytes every run):
-//   tiles: per (row i, tile of 1024 columns): when `normalised`, cos = raw/max(|W_j|, eps) in
-//          place (the matmul wrote x̂·W_j); then the tile's partials: online-softmax (max f,
-//          Σ exp(f − max)), Σ (cos − δ)² (P2SGrad), Σ non-target cos, and the target's cos and f.
-//   rows:  per row, the partials of all T tiles combined in tile order: lse, the row loss
+// Three passes, no atomics, no workgroup barriers (slow on llvmpipe), every reduction in a
+// fixed order (same bytes every run):
+//   tiles: per (row i, chunk of 32 columns), one invocation: when `normalised`, cos =
+//          raw/max(|W_j|, eps) in place (the matmul wrote x̂·W_j); then the chunk's partials:
+//          online-softmax (max f, Σ exp(f − max)), Σ (cos − δ)² (P2SGrad), Σ non-target cos,
+//          and the target's cos and f.
+//   rows:  per row, the partials of all T chunks combined in chunk order: lse, the row loss
 //          (lse − f_y, or ½Σ(cos − δ)² for P2SGrad), cos_y, Σ non-target cos, has-target.
 //   grad:  g_ij = (P_ij − δ_ij)·f'(cos_ij)/N, P = exp(f − lse) (softmax heads), or
 //          g_ij = (cos_ij − δ_ij)/N (P2SGrad); divided by max(|W_j|, eps) when `normalised` so
@@ -17,12 +19,12 @@
 // A row whose label is outside this batch's classes (≥ K) has no target: no loss, zero gradient.
 // Bindings (each entry point uses its own, numbered from 1 in the order the op passes them):
 //   tiles: 1 labels (u32, N); 2 norm_w (Ks, the shard's |W_j|); 3 cos (read-write, N·Ks);
-//          4 partial (write, N·T·8)
+//          4 partial (write, N·T·8, T = chunks over all shards)
 //   rows:  1 partial (read, N·T·8); 2 rowstat (write, N·8: lse, loss, cos_y, Σ non-target, has)
 //   grad:  1 labels; 2 norm_w; 3 cos (read); 4 rowstat (read); 5 g (write, N·Ks)
-// Grid: tiles and grad (ceil(Ks/1024), N) workgroups of 256 invocations, each invocation 4
-// columns j = tile·1024 + r·256 + lid (adjacent invocations, adjacent columns); rows
-// (ceil(N/64)) workgroups of 64, one row per invocation.
+// Grid: tiles and grad (ceil(chunks/64), N) workgroups of 64 invocations, chunks = ceil(Ks/32),
+// invocation q = wid.x·64 + lid taking columns 32q .. 32q + 31 of row wid.y; rows (ceil(N/64))
+// workgroups of 64, one row per invocation.
 struct Params {
   N: u32, K: u32, Ks: u32, k_base: u32,
   tile_base: u32, T: u32, inv_n: f32, eps: f32,
@@ -111,60 +113,44 @@ fn merge(a: vec2f, b: vec2f) -> vec2f {
   return vec2f(m, a.y * exp(a.x - m) + b.y * exp(b.x - m));
 }
 
-var<workgroup> red_a: array<vec4f, 256>; // (max f, Σ exp, Σ (c − δ)², Σ non-target c)
-var<workgroup> red_b: array<vec4f, 256>; // (target c, target f, has target, 0)
+const CW = 32u; // columns per invocation
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn tiles(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = wid.y;
+  let q = wid.x * 64u + lid.x;
+  let j0 = q * CW;
+  if (j0 >= p.Ks) { return; }
   let y = labels[i];
-  var a = vec4f(NEG, 0.0, 0.0, 0.0);
-  var b = vec4f(0.0);
-  for (var r = 0u; r < 4u; r++) {
-    let j = wid.x * 1024u + r * 256u + lid.x;
-    if (j < p.Ks) {
-      var c = cos_rw[i * p.Ks + j];
-      if (p.normalised != 0u) {
-        c = c / max(norm_w[j], p.eps);
-        cos_rw[i * p.Ks + j] = c;
-      }
-      let is_target = p.k_base + j == y;
-      let f = logit(c, is_target);
-      if (HEAD == P2SGRAD) {
-        let d = c - select(0.0, 1.0, is_target);
-        a.z += d * d;
-      } else {
-        let ms = merge(a.xy, vec2f(f, 1.0));
-        a = vec4f(ms, a.zw);
-      }
-      if (is_target) { b = vec4f(c, f, 1.0, 0.0); } else { a.w += c; }
+  var ms = vec2f(NEG, 0.0); // online softmax: (max f, Σ exp(f − max))
+  var sq = 0.0;
+  var nontarget = 0.0;
+  var t = vec3f(0.0); // target (cos, f, 1)
+  for (var j = j0; j < min(p.Ks, j0 + CW); j++) {
+    var c = cos_rw[i * p.Ks + j];
+    if (p.normalised != 0u) {
+      c = c / max(norm_w[j], p.eps);
+      cos_rw[i * p.Ks + j] = c;
     }
-  }
-  red_a[lid.x] = a;
-  red_b[lid.x] = b;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (lid.x < s) {
-      let u = red_a[lid.x];
-      let v = red_a[lid.x + s];
-      red_a[lid.x] = vec4f(merge(u.xy, v.xy), u.zw + v.zw);
-      red_b[lid.x] += red_b[lid.x + s];
+    let is_target = p.k_base + j == y;
+    let f = logit(c, is_target);
+    if (HEAD == P2SGRAD) {
+      let d = c - select(0.0, 1.0, is_target);
+      sq += d * d;
+    } else {
+      ms = merge(ms, vec2f(f, 1.0));
     }
-    workgroupBarrier();
+    if (is_target) { t = vec3f(c, f, 1.0); } else { nontarget += c; }
   }
-  if (lid.x == 0u) {
-    let o = (i * p.T + p.tile_base + wid.x) * 8u;
-    let u = red_a[0];
-    let v = red_b[0];
-    partial_out[o] = u.x;
-    partial_out[o + 1u] = u.y;
-    partial_out[o + 2u] = u.z;
-    partial_out[o + 3u] = u.w;
-    partial_out[o + 4u] = v.x;
-    partial_out[o + 5u] = v.y;
-    partial_out[o + 6u] = v.z;
-    partial_out[o + 7u] = 0.0;
-  }
+  let o = (i * p.T + p.tile_base + q) * 8u;
+  partial_out[o] = ms.x;
+  partial_out[o + 1u] = ms.y;
+  partial_out[o + 2u] = sq;
+  partial_out[o + 3u] = nontarget;
+  partial_out[o + 4u] = t.x;
+  partial_out[o + 5u] = t.y;
+  partial_out[o + 6u] = t.z;
+  partial_out[o + 7u] = 0.0;
 }
 
 @compute @workgroup_size(64)
@@ -200,28 +186,27 @@ fn rows(@builtin(global_invocation_id) gid: vec3u) {
   rowstat_out[o + 7u] = 0.0;
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(64)
 fn grad(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let i = wid.y;
+  let j0 = (wid.x * 64u + lid.x) * CW;
+  if (j0 >= p.Ks) { return; }
   let y = labels[i];
   let lse = rowstat_in[i * 8u];
   let has = rowstat_in[i * 8u + 4u] > 0.0;
-  for (var r = 0u; r < 4u; r++) {
-    let j = wid.x * 1024u + r * 256u + lid.x;
-    if (j < p.Ks) {
-      let c = cos_in[i * p.Ks + j];
-      let is_target = p.k_base + j == y;
-      let delta = select(0.0, 1.0, is_target);
-      var g = 0.0;
-      if (has) {
-        if (HEAD == P2SGRAD) {
-          g = (c - delta) * p.inv_n;
-        } else {
-          g = (exp(logit(c, is_target) - lse) - delta) * slope(c, is_target) * p.inv_n;
-        }
+  for (var j = j0; j < min(p.Ks, j0 + CW); j++) {
+    let c = cos_in[i * p.Ks + j];
+    let is_target = p.k_base + j == y;
+    let delta = select(0.0, 1.0, is_target);
+    var g = 0.0;
+    if (has) {
+      if (HEAD == P2SGRAD) {
+        g = (c - delta) * p.inv_n;
+      } else {
+        g = (exp(logit(c, is_target) - lse) - delta) * slope(c, is_target) * p.inv_n;
       }
-      if (p.normalised != 0u) { g = g / max(norm_w[j], p.eps); }
-      g_out[i * p.Ks + j] = g;
     }
+    if (p.normalised != 0u) { g = g / max(norm_w[j], p.eps); }
+    g_out[i * p.Ks + j] = g;
   }
 }

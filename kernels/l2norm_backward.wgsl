@@ -1,64 +1,41 @@
-// Row-wise L2 normalisation backward, in place on the gradient g (R rows of D values):
-//   divide = 1:  g ← (g − (g·x̂)x̂) / |x|   (dL/dx of y = x/|x|, given dL/dy = g)
-//   divide = 0:  g ← g − (g·x̂)x̂           (the projection alone: the cosine head's class
-//                                           weights, whose 1/|W| is already folded into g)
-// with x̂ = x/|x|; under the guard (|x| ≤ eps) y = x/eps is linear: g ← g/eps (divide) or g.
-// Each invocation rewrites only elements it read itself, after the row's dot product is
-// complete (barrier), so the update in place is safe.
-// Bindings: 0 uniform {R, D (items per row: D/4 for `main`, D for `scalar`), gx, eps,
-// divide}; 1 x (read, R·D); 2 norm (read, R: |x| from the forward); 3 g (read-write, R·D).
-// `main` reads x and g as vec4 (D % 4 == 0), `scalar` as f32; entry points alias 1 and 3.
-// Grid: one workgroup of 64 invocations per row, r = wid.x + wid.y·gx; fixed-order tree sums.
-struct Params { R: u32, D: u32, gx: u32, eps: f32, divide: u32 }
+// Row-wise L2 normalisation backward, last pass, in place on the gradient g:
+//   g ← c0·g − c1·x   with (c0, c1) per row from l2norm_rows `backward`, i.e.
+//   divide:      g ← (g − (g·x̂)x̂)/|x|   (dL/dx of y = x/|x|, given dL/dy = g)
+//   projection:  g ← g − (g·x̂)x̂          (the cosine head's class weights: 1/|W| already in g)
+// Each invocation reads and rewrites only its own item: safe in place.
+// Bindings: 0 uniform {items, gx}; 1 x (read); 2 g (read-write), `items` vec4s (`main`,
+// D % 4 == 0, DI = D/4) or floats (`scalar`, DI = D), aliased; 3 coef (read, vec2 per row).
+// Constants: DI (items per row); ALIGNED when DI is a multiple of 64 (row uniform per workgroup).
+// Grid: 2-D, 64 invocations per workgroup, one item each, e = (wid.x + wid.y·gx)·64 + lid.
+struct Params { items: u32, gx: u32 }
+override DI: u32 = 1u;
+override ALIGNED: bool = false;
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x4: array<vec4f>;
-@group(0) @binding(3) var<storage, read_write> g4: array<vec4f>;
+@group(0) @binding(2) var<storage, read_write> g4: array<vec4f>;
 @group(0) @binding(1) var<storage, read> x1: array<f32>;
-@group(0) @binding(3) var<storage, read_write> g1: array<f32>;
-@group(0) @binding(2) var<storage, read> norm: array<f32>;
+@group(0) @binding(2) var<storage, read_write> g1: array<f32>;
+@group(0) @binding(3) var<storage, read> coef: array<vec2f>;
 
-var<workgroup> red: array<f32, 64>;
-
-fn reduce_sum(v: f32, lid: u32) -> f32 {
-  red[lid] = v;
-  workgroupBarrier();
-  for (var s = 32u; s > 0u; s >>= 1u) {
-    if (lid < s) { red[lid] += red[lid + s]; }
-    workgroupBarrier();
-  }
-  let r = red[0];
-  workgroupBarrier();
-  return r;
-}
-
-/** (coefficient of g, coefficient of x) in the new g = a·g − b·x, from the row dot g·x. */
-fn coefficients(n: f32, gx: f32) -> vec2f {
-  if (n <= p.eps) {
-    return vec2f(select(1.0, 1.0 / p.eps, p.divide != 0u), 0.0);
-  }
-  let a = select(1.0, 1.0 / n, p.divide != 0u);
-  // (g·x̂)·x̂ = (g·x)·x / |x|²
-  return vec2f(a, a * gx / (n * n));
+fn row(base: u32, e: u32) -> u32 {
+  if (ALIGNED) { return base / DI; }
+  return e / DI;
 }
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let r = wid.x + wid.y * p.gx;
-  if (r >= p.R) { return; }
-  let base = r * p.D;
-  var s = vec4f(0.0);
-  for (var d = lid.x; d < p.D; d += 64u) { s += g4[base + d] * x4[base + d]; }
-  let k = coefficients(norm[r], reduce_sum(s.x + s.y + s.z + s.w, lid.x));
-  for (var d = lid.x; d < p.D; d += 64u) { g4[base + d] = k.x * g4[base + d] - k.y * x4[base + d]; }
+  let base = (wid.x + wid.y * p.gx) * 64u;
+  let e = base + lid.x;
+  if (e >= p.items) { return; }
+  let c = coef[row(base, e)];
+  g4[e] = c.x * g4[e] - c.y * x4[e];
 }
 
 @compute @workgroup_size(64)
 fn scalar(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let r = wid.x + wid.y * p.gx;
-  if (r >= p.R) { return; }
-  let base = r * p.D;
-  var s = 0.0;
-  for (var d = lid.x; d < p.D; d += 64u) { s += g1[base + d] * x1[base + d]; }
-  let k = coefficients(norm[r], reduce_sum(s, lid.x));
-  for (var d = lid.x; d < p.D; d += 64u) { g1[base + d] = k.x * g1[base + d] - k.y * x1[base + d]; }
+  let base = (wid.x + wid.y * p.gx) * 64u;
+  let e = base + lid.x;
+  if (e >= p.items) { return; }
+  let c = coef[row(base, e)];
+  g1[e] = c.x * g1[e] - c.y * x1[e];
 }

@@ -9,7 +9,7 @@
 //   each step: sgd.setStep(step, lr); gpu.run([...forward, ...backward, ...sgd.dispatches]);
 //   when logging: const st = await sgd.readStatus(); if (st.firstBadStep !== null) stop(...)
 import { type Dispatch, type Gpu, params, type Tensor } from "../gpu/device.ts";
-import { elementwiseGrid, grid2d, placeholder, vectorWidth } from "../gpu/ops/grid.ts";
+import { elementwiseGrid, placeholder, vectorWidth } from "../gpu/ops/grid.ts";
 
 export interface SgdGroup {
   /** For error messages and checkpoints (e.g. "backbone[0]", "head.weight[1]"). */
@@ -66,8 +66,8 @@ export interface Sgd {
 }
 
 const NONE = 0xffffffff;
-/** Items (vec4s or floats) per partial sum of the norm pass. */
-const BLOCK = 1024;
+/** Items (vec4s or floats) per partial sum of the norm pass (PIECE in the kernel). */
+const PIECE = 32;
 
 export async function buildSgd(gpu: Gpu, groups: readonly SgdGroup[], o: SgdOptions): Promise<Sgd> {
   if (groups.length === 0) throw new Error("sgd: no parameter groups");
@@ -90,9 +90,9 @@ export async function buildSgd(gpu: Gpu, groups: readonly SgdGroup[], o: SgdOpti
       );
     }
     const v = vectorWidth(g.param.size);
-    return { ...v, blocks: Math.ceil(v.items / BLOCK) };
+    return { ...v, pieces: Math.ceil(v.items / PIECE) };
   });
-  const slots = shapes.reduce((a, s) => a + s.blocks, 0);
+  const slots = shapes.reduce((a, s) => a + s.pieces, 0);
   const partial = gpu.tensor([slots, 2], "sgd.partial");
   const velocity = groups.map((g) => gpu.tensor([g.param.size], `sgd.velocity.${g.name}`));
 
@@ -101,20 +101,20 @@ export async function buildSgd(gpu: Gpu, groups: readonly SgdGroup[], o: SgdOpti
   for (const [i, g] of groups.entries()) {
     const s = shapes[i];
     const clip = g.clip ?? true;
-    const blocks = grid2d(gpu, s.blocks);
+    const pieces = elementwiseGrid(gpu, s.pieces);
     norms.push(
       await gpu.dispatch("gradnorm_partial", {
         label: `gradnorm_partial.${g.name}`,
         uniforms: params([["u32", s.items], ["u32", slotBase], ["u32", clip ? 1 : 0], [
           "u32",
-          blocks[0],
+          pieces.gx,
         ]]),
         tensors: [g.grad, partial],
-        groups: blocks,
+        groups: pieces.groups,
         entry: s.entry,
       }),
     );
-    slotBase += s.blocks;
+    slotBase += s.pieces;
     const mask = decayMask(g);
     const maskT = gpu.tensor([mask.length], `sgd.decay.${g.name}`, mask);
     const { groups: grid, gx } = elementwiseGrid(gpu, s.items);

@@ -1,13 +1,14 @@
 // GPU head losses (kernels/head_loss.wgsl): from the cos (or logits) shards to the per-batch
 // loss, the statistics and g = dL/dcos (divided by |W_j| for the cosine heads, ready for the
-// shared backward in ./head.ts). Works for any K: tiles of 1024 classes, partials combined
-// per row in a fixed order, shards of classes when one matrix would exceed a binding.
+// shared backward in ./head.ts). Works for any K: chunks of 32 classes per invocation, their
+// partials combined per row in a fixed order, shards of classes when one matrix would exceed
+// a binding.
 import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
 import { type Head, type HeadName, HEADS, STATS_SIZE } from "../../train/heads.ts";
 import { expectSize, placeholder } from "./grid.ts";
 
-/** Classes per tile of the tiles/grad passes (256 invocations × 4 columns). */
-export const HEAD_TILE = 1024;
+/** Columns (classes) per invocation of the tiles and grad passes (CW in the kernel). */
+export const HEAD_CHUNK = 32;
 
 const HEAD_IDS: Record<HeadName, number> = {
   p2sgrad: 0,
@@ -78,7 +79,7 @@ export async function headLossOps(
   if (covered !== K) {
     throw new Error(`headLoss: shards cover ${covered} classes, expected K = ${K}`);
   }
-  const tilesOf = (count: number) => Math.ceil(count / HEAD_TILE);
+  const tilesOf = (count: number) => Math.ceil(count / HEAD_CHUNK);
   const T = t.shards.reduce((a, sh) => a + tilesOf(sh.count), 0);
   const partial = gpu.tensor([N, T, 8], "head.partial");
   const rowStats = gpu.tensor([N, 8], "head.rows");
@@ -110,7 +111,7 @@ export async function headLossOps(
   const unused = placeholder(gpu, "read");
   for (const sh of t.shards) {
     const u = gpu.uniform(uniforms(sh, tileBase), `head.u[${sh.start}]`);
-    const groups = [tilesOf(sh.count), N] as const;
+    const groups = [Math.ceil(tilesOf(sh.count) / 64), N] as const;
     forward.push(
       await gpu.dispatch("head_loss", {
         label: `head_loss.tiles[${sh.start}]`,
