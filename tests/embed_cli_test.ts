@@ -102,8 +102,8 @@ Deno.test({
       ref.map((v, i) => v + refMirror[i]),
       { atol: 2e-3, rtol: 1e-3, shape: [faces.length, D] },
     );
-    // The mirror really contributes (the toy faces are not symmetric).
-    assert(ref.some((v, i) => Math.abs(v - refMirror[i]) > 0.05));
+    // The mirror really contributes (the toy faces are not symmetric): far above the tolerance.
+    assert(ref.some((v, i) => Math.abs(v - refMirror[i]) > 20 * 2e-3));
     for (const e of [a, b]) {
       for (let r = 0; r < faces.length; r++) {
         const row = e.feats.subarray(r * D, (r + 1) * D);

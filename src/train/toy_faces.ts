@@ -10,29 +10,41 @@ export interface ToyOptions {
   perIdentity: number;
   /** Face side S (pixels). */
   size: number;
+  /** Seed of the identities (colour, block place and size). */
   seed?: number;
+  /** Seed of the per-image draws (shift, noise, per-image colour); default `seed`. Another
+   * value gives other images of the same identities, e.g. a held-out set. */
+  imageSeed?: number;
   /** Label of identity k (default k); lets a test build one-identity or unlabelled streams. */
   labelOf?: (identity: number) => number;
+  /**
+   * Colours drawn per image instead of per identity, so only the block's place and size
+   * tell identities apart: an untrained network's features (dominated by colour) verify
+   * poorly, a trained one well.
+   */
+  colourPerImage?: boolean;
 }
 
 /** The faces, identity after identity; ids `toyK/toyK_NNNN.png` (LFW's naming). */
 export function toyFaces(o: ToyOptions): FaceRecord[] {
-  const S = o.size, seed = o.seed ?? 1;
+  const S = o.size, seed = o.seed ?? 1, img = o.imageSeed ?? seed;
   const out: FaceRecord[] = [];
   for (let k = 0; k < o.identities; k++) {
-    const base = [hash32(seed, k, 1) & 255, hash32(seed, k, 2) & 255, hash32(seed, k, 3) & 255];
+    const colour = (n: number, c: number) =>
+      o.colourPerImage ? hash32(img, k, n, 10 + c) & 255 : hash32(seed, k, 1 + c) & 255;
     const bx = Math.floor(((hash32(seed, k, 4) % 1000) / 1000) * (S * 0.6)),
       by = Math.floor(((hash32(seed, k, 5) % 1000) / 1000) * (S * 0.6));
-    const bw = Math.max(2, Math.floor(S * 0.35));
+    const bw = Math.max(2, Math.floor(S * (0.25 + 0.2 * ((hash32(seed, k, 8) % 1000) / 1000))));
     for (let n = 0; n < o.perIdentity; n++) {
-      const dx = (hash32(seed, k, n, 6) % 3) - 1, dy = (hash32(seed, k, n, 7) % 3) - 1;
+      const dx = (hash32(img, k, n, 6) % 3) - 1, dy = (hash32(img, k, n, 7) % 3) - 1;
       const pixels = new Uint8Array(S * S * 3);
       for (let y = 0; y < S; y++) {
         for (let x = 0; x < S; x++) {
           const inBlock = x - dx >= bx && x - dx < bx + bw && y - dy >= by && y - dy < by + bw;
           for (let c = 0; c < 3; c++) {
-            const noise = (hash32(seed, (k << 16) | n, y * S + x, c) % 41) - 20;
-            const v = (inBlock ? 255 - base[c] : base[c]) + noise;
+            const noise = (hash32(img, (k << 16) | n, y * S + x, c) % 41) - 20;
+            const base = colour(n, c);
+            const v = (inBlock ? 255 - base : base) + noise;
             pixels[(y * S + x) * 3 + c] = Math.max(0, Math.min(255, v));
           }
         }
