@@ -12,6 +12,7 @@ import {
   initParams,
   INSIGHTFACE_NORMALISATION,
   maxBatch,
+  type Model,
   type ModelConfig,
 } from "../src/model/mod.ts";
 import { forwardMacs } from "../src/model/network.ts";
@@ -122,15 +123,24 @@ async function benchOne(
     normalisation: INSIGHTFACE_NORMALISATION,
   };
   // Batch 64 where every activation fits one storage binding, else the largest that does
-  // (iresnet at 112 px: 41 on llvmpipe's 128 MiB).
-  const fits = maxBatch(gpu, config);
-  const batch = Math.min(64, fits);
-  const note = batch < 64
-    ? `batch 64 needs tensors over the ${
-      (gpu.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0)
-    } MiB binding limit`
+  // (iresnet at 112 px: 41 on llvmpipe's 128 MiB); halved again while a layer op's own
+  // scratch buffer exceeds the limit.
+  const limitMiB = (gpu.limits.maxStorageBufferBindingSize / 2 ** 20).toFixed(0);
+  let batch = Math.min(64, maxBatch(gpu, config));
+  let note = batch < 64
+    ? `batch 64 needs activations over the ${limitMiB} MiB binding limit`
     : undefined;
-  const model = await buildModel(gpu, config, { batch, training: true, seed: 1 });
+  let model: Model | null = null;
+  while (!model) {
+    try {
+      model = await buildModel(gpu, config, { batch, training: true, seed: 1 });
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (!/exceeds the device limit|binding limit/.test(msg) || batch <= 2) throw err;
+      note = `at batch ${batch}: ${msg.split("\n")[0]}`;
+      batch = Math.floor(batch / 2);
+    }
+  }
 
   model.loadState(initParams(model.net, 1));
   const S = plan.inputSize;
