@@ -17,16 +17,22 @@
  *
  * - `model.embedding` [N, D] is the output (before L2 normalisation); the head reads it
  *   and writes dL/d(embedding) into `model.dEmbedding`; `backward` then fills `model.grads`.
- * - `model.params` holds the trainable parameters and `model.grads` their gradients in the
- *   same layout: flat chunk tensors (`.chunks`, several only when the arena exceeds the
- *   device's binding limit) and `ranges` (chunk, offset, size, decay) for the optimizer:
- *   decay applies to conv and linear weights, never to BN, PReLU or biases.
+ * - `model.params` holds the parameters and `model.grads` their gradients in the same
+ *   layout: flat chunk tensors (`.chunks`, several only when the arena exceeds the
+ *   device's binding limit) and `ranges` (chunk, offset, size, decay) for the optimizer
+ *   (`arenaGroups` in src/train/optimizer.ts): decay applies to conv and linear weights,
+ *   never to BN, PReLU or biases; frozen weights (iresnet's `features.weight`) keep a zero
+ *   gradient, so SGD leaves them as they are. Running statistics live in `model.fixed`.
  * - Every gradient is overwritten by `backward` (no zeroing needed); BN running
  *   statistics update in place during a training `forward`.
  * - An inference model for validation or embedding shares the parameters of the
  *   training one: `buildModel(gpu, config, { batch, training: false, shareParams: model })`.
  * - `model.readState()` returns the state dict (parameters and running statistics under
  *   PyTorch names) for `saveModel(path, config, state, steps)`.
+ * - `maxBatch(gpu, config)` is the largest batch whose activations fit one storage
+ *   binding (llvmpipe: 128 MiB; iresnet at 112 px: 41); bigger batches are refused.
+ * - `model.schedule` keeps each layer's dispatches apart (phase, kind, layer) for
+ *   benchmarks; `model.destroy()` frees the buffers.
  */
 import type { Gpu } from "../gpu/device.ts";
 import { type CompiledGraph, compileGraph } from "./graph.ts";
