@@ -76,7 +76,7 @@ export class FaceRenderer {
     this.#view = view;
     this.#setPose(who, view);
     this.#aw = view.softness / this.#s;
-    this.#buildScene(who, view);
+    this.#buildScene(who);
     this.#features.build(who, view);
     const hairEdge = this.#aw > 0.03 ? this.#aw : 0.03;
     this.#hairFloor = Math.min(who.hairline - who.fringe - 0.35, who.earY + 0.15) - hairEdge;
@@ -131,7 +131,7 @@ export class FaceRenderer {
 
   // ------------------------------------------------------------------ scene
 
-  #buildScene(who: FaceIdentity, view: FaceView): void {
+  #buildScene(who: FaceIdentity): void {
     this.#count = 0;
     const hair = who.hairStyle;
     const vol = who.hairVolume;
@@ -205,7 +205,6 @@ export class FaceRenderer {
     }
     this.#ellipsoid(0, who.jawY - 0.95, -0.3, 0.5, 0.95, 0.52, 1, 0, M_NECK);
     this.#ellipsoid(0, who.jawY - 2.1, -0.5, 1.9, 0.9, 0.85, 1, 0, M_CLOTH);
-    void view;
   }
 
   /** The nose tip (front-most point of the nose), head frame. */
