@@ -8,7 +8,7 @@ import { getGpu, type Gpu } from "../src/gpu/device.ts";
 import { tinyNetwork } from "../src/model/backbones.ts";
 import { type CompiledGraph, compileGraph } from "../src/model/graph.ts";
 import { gpuKit } from "../src/model/gpu_kit.ts";
-import type { Network } from "../src/model/network.ts";
+import { INPUT, type Network, NetworkBuilder } from "../src/model/network.ts";
 import { perturbedParams } from "../src/model/params.ts";
 import { referenceBackward, referenceForward } from "../src/model/reference.ts";
 import { assertClose, hasGpu, randomArray } from "./helpers/compare.ts";
@@ -118,3 +118,51 @@ for (const [family, net, N] of cases) {
     },
   });
 }
+
+/** A tensor read by two convolutions: the second input gradient is added in place by the conv. */
+function twoConsumerNet(): Network {
+  const b = new NetworkBuilder("two-consumers", 9, 6);
+  const x = b.batchnorm("b0", b.conv("c0", INPUT, 4, 3, { pad: 1 }));
+  const sum = b.add(
+    "sum",
+    b.conv("ca", x, 5, 3, { stride: 2, pad: 1 }),
+    b.conv("cb", x, 5, 1, { stride: 2 }),
+  );
+  return b.finish(
+    b.batchnorm("features", b.linear("fc", b.prelu("p1", b.batchnorm("b1", sum)), 6, true)),
+  );
+}
+
+Deno.test({
+  name:
+    "graph: an activation read by two convolutions sums their input gradients (accumulating dgrad)",
+  ignore: !gpuAvailable,
+  fn: async () => {
+    const gpu = await getGpu();
+    const net = twoConsumerNet(), N = 4;
+    const kit = gpuKit(gpu);
+    const accumulated: boolean[] = [];
+    const graph = await compileGraph(
+      gpu,
+      {
+        ...kit,
+        conv2dBackwardInput: (t, s, accumulate) => {
+          accumulated.push(accumulate);
+          return kit.conv2dBackwardInput(t, s, accumulate);
+        },
+      },
+      net,
+      { batch: N, training: true },
+    );
+    // cb's input gradient is written fresh, ca's is added onto it (input's is skipped).
+    assertEquals(accumulated, [false, true]);
+    const params = perturbedParams(net, 41);
+    const input = randomArray(N * 3 * 81, 42), dEmb = randomArray(N * 6, 43);
+    const got = await runStep(gpu, graph, params, input, dEmb, 0);
+    const fwd = referenceForward(net, params, input, N, { training: true });
+    const ref = referenceBackward(net, params, fwd, dEmb, { training: true });
+    const floor = 0.01 * Math.max(...[...ref.grads.values()].map(maxAbs));
+    for (const [name, want] of ref.grads) closeTo(`d ${name}`, got.grads.get(name)!, want, floor);
+    graph.destroy();
+  },
+});
