@@ -16,6 +16,19 @@ export function formatCommand(stages: string[][]): string {
   return stages.map((args) => ["p2sgrad", ...args].map(shellQuote).join(" ")).join(" | ");
 }
 
+/** A pipeline with its redirections and an optional `| tee FILE |` after stage `tee.after`. */
+export function formatPipeline(
+  stages: string[][],
+  io: { stdinFile?: string; stdoutFile?: string; tee?: { after: number; file: string } } = {},
+): string {
+  const parts = stages.map((args) => ["p2sgrad", ...args].map(shellQuote).join(" "));
+  if (io.tee) parts.splice(io.tee.after + 1, 0, `tee ${shellQuote(io.tee.file)}`);
+  let cmd = parts.join(" | ");
+  if (io.stdinFile) cmd += ` < ${shellQuote(io.stdinFile)}`;
+  if (io.stdoutFile) cmd += ` > ${shellQuote(io.stdoutFile)}`;
+  return cmd;
+}
+
 /** A runnable shell script of `commands` (from the repository root). */
 export function commandsScript(title: string, commands: string[], mainPath: string): string {
   return [

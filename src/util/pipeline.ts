@@ -21,10 +21,16 @@ export interface PipelineResult {
 /**
  * Runs the stages connected by pipes. The first stage reads `stdinFile` when given (else
  * nothing), the last writes to `stdoutFile` when given (else its bytes are discarded).
+ * `tee` also copies what stage `after` writes into `file`, like `a | tee file | b`.
  */
 export async function runPipeline(
   stages: string[][],
-  opts: { stdinFile?: string; stdoutFile?: string; env?: Record<string, string> } = {},
+  opts: {
+    stdinFile?: string;
+    stdoutFile?: string;
+    env?: Record<string, string>;
+    tee?: { after: number; file: string };
+  } = {},
 ): Promise<PipelineResult> {
   const children = stages.map((args, i) => {
     const { cmd, args: full } = stageCommand(args);
@@ -42,7 +48,14 @@ export async function runPipeline(
     pumps.push(f.readable.pipeTo(children[0].stdin).catch(() => {}));
   }
   for (let i = 0; i + 1 < children.length; i++) {
-    pumps.push(children[i].stdout.pipeTo(children[i + 1].stdin).catch(() => {}));
+    let out: ReadableStream<Uint8Array> = children[i].stdout;
+    if (opts.tee?.after === i) {
+      const [next, copy] = out.tee();
+      const f = await Deno.open(opts.tee.file, { write: true, create: true, truncate: true });
+      pumps.push(copy.pipeTo(f.writable).catch(() => {}));
+      out = next;
+    }
+    pumps.push(out.pipeTo(children[i + 1].stdin).catch(() => {}));
   }
   const last = children[children.length - 1];
   if (opts.stdoutFile) {
