@@ -63,7 +63,8 @@ const FLAGS = {
   workers: {
     type: "number",
     arg: "T",
-    help: "render on T worker threads (default: one per CPU, at most 8, from 1000 images; 0: none)",
+    help:
+      "render on T worker threads (default: CPUs − 1 up to 8 with ≥ 4 CPUs and ≥ 1000 images; else 0)",
   },
 } satisfies FlagSpec;
 
