@@ -1,7 +1,13 @@
 // p2sgrad train through main(): settings resolution (base ← --config ← flags), the run
 // folder's files, and the errors that must come before any GPU work (empty stream, one
 // identity, batch larger than the data, an existing run, changed settings on --resume).
-import { assert, assertEquals, assertMatch, assertStringIncludes } from "@std/assert";
+import {
+  assert,
+  assertAlmostEquals,
+  assertEquals,
+  assertMatch,
+  assertStringIncludes,
+} from "@std/assert";
 import { hasGpu } from "./helpers/compare.ts";
 import { runStage } from "./stage_io.ts";
 import { toyFacesStream } from "../src/train/toy_faces.ts";
@@ -73,7 +79,23 @@ Deno.test({
     const toy = await toyFacesStream(TOY);
     const run = `${dir}/run`;
     const r = await runStage(
-      ["train", "-o", run, "--config", cfg, "--steps", "4", "--no-flip", "--seed", "3", ...SMALL],
+      [
+        "train",
+        "-o",
+        run,
+        "--config",
+        cfg,
+        "--steps",
+        "4",
+        "--no-flip",
+        "--seed",
+        "3",
+        "--schedule",
+        "step",
+        "--milestones",
+        "0.25,0.5",
+        ...SMALL,
+      ],
       toy,
     );
     assertEquals(r.code, 0, r.stderr);
@@ -83,6 +105,7 @@ Deno.test({
       [config.lr, config.weight_decay, config.steps, config.log_every, config.flip, config.seed],
       [0.05, 1e-4, 4, 2, false, 3],
     );
+    assertEquals([config.schedule, config.milestones], ["step", [0.25, 0.5]]);
     assertEquals(config.backbone, BASE_CONFIG.backbone);
     assertEquals(config.embedding_dim, 16);
 
@@ -115,6 +138,9 @@ Deno.test({
       assert(Number.isFinite(lines[0][key]), `${key} = ${lines[0][key]}`);
     }
     assertEquals(lines[1].epoch, 1);
+    // 4 steps an epoch: milestones at epochs 0.25 and 0.5 are steps 1 and 2.
+    assertAlmostEquals(lines[0].lr, 0.005, 1e-12);
+    assertAlmostEquals(lines[1].lr, 0.0005, 1e-12);
     const svg = await Deno.readTextFile(`${run}/curves.svg`);
     assertStringIncludes(svg, "training loss");
     assert((await Deno.stat(`${run}/curves.png`)).size > 100);

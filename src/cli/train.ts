@@ -169,7 +169,7 @@ Options:
 ${formatFlags(FLAGS)}
 
 Backbones: ${[...BACKBONES.keys()].join(", ")}
-Heads: ${HEAD_NAMES.map((h) => `${h} (${HEADS[h].summary.split(":")[0]})`).join("; ")}
+Heads: ${HEAD_NAMES.join(", ")} (p2sgrad has no scale or margin)
 
 Examples:
   p2sgrad prepare data/celeba_subset_112x112/train_list.txt | p2sgrad align --mode resize --size 64 \\
@@ -193,7 +193,9 @@ function flagLayer(p: Parsed): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const name of Object.keys(SETTINGS)) {
     if (!p.given.has(name)) continue;
-    values[name.replaceAll("-", "_")] = (p.flags as Record<string, unknown>)[name];
+    const v = (p.flags as Record<string, unknown>)[name];
+    // List flags arrive as string arrays; the config layer parses "2,4" itself.
+    values[name.replaceAll("-", "_")] = Array.isArray(v) ? v.join(",") : v;
   }
   return values;
 }
