@@ -8,10 +8,11 @@
 // scatters them into OIHW, so the result does not depend on scheduling (no atomics).
 //
 // Each invocation keeps 8 output channels × 16 columns (four (ky, kx, 4 channels) quads) in
-// registers and reads four pixels per step as vec4s.
+// registers and reads four pixels per step as vec4s. Invocations are numbered
+// lane = (split · rowLanes + rowLane) · colLanes + colLane, with no idle ones between rows.
 //
 // Bindings: 0 uniform Params; 1 dyt4 (vec4, read); 2 xp4 (vec4, read); 3 part (f32, read_write).
-// Grid: x = ⌈cols / (16·wgX)⌉, y = ⌈Cout / (8·64/wgX)⌉, z = G · splits.
+// Grid: x·y fold ⌈splits · rowLanes · colLanes / 64⌉ workgroups (x < gx), z = G.
 
 struct Params {
   Cout: u32,
@@ -27,14 +28,27 @@ struct Params {
   Wp: u32,
   HWp: u32,
   groupX: u32,
-  wgX: u32,
   groups: u32,
+  rowLanes: u32,
+  colLanes: u32,
+  gx: u32,
+  invColLanes: f32,
+  invLanesPerSplit: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dyt4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> xp4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;
+
+// ⌊i / d⌋ for i < 2^24, given inv = 1 / d (f32): vector f32 multiply plus a correction,
+// where u32 division would run lane by lane on llvmpipe.
+fn divide(i: u32, d: u32, inv: f32) -> u32 {
+  var q = u32(f32(i) * inv);
+  if (q * d > i) { q -= 1u; }
+  if ((q + 1u) * d <= i) { q += 1u; }
+  return q;
+}
 
 // Offset of column quad cq = (ky·kw + kx)·Cp4 + c4 within a pixel's window.
 fn quadOffset(cq: u32) -> u32 {
@@ -54,10 +68,15 @@ fn store4(o: u32, row: u32, col: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let g = wg.z / p.splits;
-  let split = wg.z - g * p.splits;
-  let col0 = (wg.x * p.wgX + li % p.wgX) * 16u;
-  let co0 = (wg.y * (64u / p.wgX) + li / p.wgX) * 8u;
+  let g = wg.z;
+  let lane = (wg.x + wg.y * p.gx) * 64u + li;
+  let perSplit = p.rowLanes * p.colLanes;
+  let split = divide(lane, perSplit, p.invLanesPerSplit);
+  if (split >= p.splits) { return; }
+  let rest = lane - split * perSplit;
+  let rowLane = divide(rest, p.colLanes, p.invColLanes);
+  let col0 = (rest - rowLane * p.colLanes) * 16u;
+  let co0 = rowLane * 8u;
   let lastQuad = p.cols / 4u - 1u;
   let lastCo = p.Cout - 1u;
   let Pq4 = p.Pq;

@@ -10,11 +10,13 @@
 // weights flipped (conv2d_pack_weight.wgsl, flip = 1) and stride 1.
 //
 // Each invocation keeps 8 pixels × 16 channels in registers (see matmul.wgsl for why).
+// Invocations are numbered lane = pixelLane · colLanes + colLane, with no idle ones
+// between rows. When OH·OW is a multiple of 4 (vecOut), results are stored as vec4s of
+// four pixels: one lane loop per four floats instead of four.
 //
-// Bindings: 0 uniform Params; 1 xp4 (vec4, read); 2 wp4 (vec4, read); 3 y (f32, read_write,
-//           NCHW [N][Ctot][OH][OW]).
-// Grid: x = colTiles · G (colTiles = ⌈Cout / (16·wgX)⌉), y·z fold ⌈N·OH·OW / (8·64/wgX)⌉
-//       pixel tiles (y < gy); 64 invocations per workgroup, wgX across by 64 / wgX down.
+// Bindings: 0 uniform Params; 1 xp4 (vec4, read); 2 wp4 (vec4, read); 3 y4 (vec4,
+//           read_write, NCHW [N][Ctot][OH][OW]).
+// Grid: x·y fold ⌈lanes / 64⌉ workgroups (x < gx), z = G; 64 invocations per workgroup.
 
 struct Params {
   P: u32,
@@ -29,18 +31,19 @@ struct Params {
   Wp: u32,
   HWp: u32,
   groupX: u32,
-  colTiles: u32,
-  gy: u32,
-  wgX: u32,
+  colLanes: u32,
+  gx: u32,
   accumulate: u32,
+  vecOut: u32,
   invOW: f32,
   invOHW: f32,
+  invColLanes: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> xp4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> wp4: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y4: array<vec4<f32>>;
 
 // ⌊i / d⌋ for i < 2^24, given inv = 1 / d (f32): vector f32 multiply plus a correction,
 // where u32 division would run lane by lane on llvmpipe.
@@ -51,22 +54,32 @@ fn divide(i: u32, d: u32, inv: f32) -> u32 {
   return q;
 }
 
-// Writes four output channels of one pixel (NCHW: channels are OHW apart).
-fn store4(at: u32, pixelOk: bool, col: u32, v: vec4<f32>) {
+// Output element i (NCHW), one float at a time: for images whose OH·OW is not a multiple of 4.
+fn store1(i: u32, v: f32) {
+  if (p.accumulate != 0u) { y4[i >> 2u][i & 3u] += v; } else { y4[i >> 2u][i & 3u] = v; }
+}
+
+// Four output channels of one pixel (NCHW: channels are OHW apart).
+fn storeChannels(at: u32, pixelOk: bool, col: u32, v: vec4<f32>) {
   if (!pixelOk) { return; }
   for (var q = 0u; q < 4u; q++) {
-    if (col + q < p.Cout) {
-      let i = at + (col + q) * p.OHW;
-      if (p.accumulate != 0u) { y[i] += v[q]; } else { y[i] = v[q]; }
-    }
+    if (col + q < p.Cout) { store1(at + (col + q) * p.OHW, v[q]); }
   }
+}
+
+// One output channel of four consecutive pixels starting at element i (a multiple of 4).
+fn storePixels(i: u32, pixelOk: bool, col: u32, v: vec4<f32>) {
+  if (!pixelOk || col >= p.Cout) { return; }
+  if (p.accumulate != 0u) { y4[i >> 2u] += v; } else { y4[i >> 2u] = v; }
 }
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let g = wg.x / p.colTiles;
-  let col0 = ((wg.x - g * p.colTiles) * p.wgX + li % p.wgX) * 16u;
-  let pix0 = ((wg.y + wg.z * p.gy) * (64u / p.wgX) + li / p.wgX) * 8u;
+  let g = wg.z;
+  let lane = (wg.x + wg.y * p.gx) * 64u + li;
+  let pixelLane = divide(lane, p.colLanes, p.invColLanes);
+  let col0 = (lane - pixelLane * p.colLanes) * 16u;
+  let pix0 = pixelLane * 8u;
   let gx = g * p.groupX;
   let lastP = p.P - 1u;
   let q0 = min(pix0 + 0u, lastP);
@@ -270,36 +283,71 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       }
     }
   }
-  store4(y0, pix0 + 0u < p.P, col0 + 0u, c0_0);
-  store4(y0, pix0 + 0u < p.P, col0 + 4u, c0_1);
-  store4(y0, pix0 + 0u < p.P, col0 + 8u, c0_2);
-  store4(y0, pix0 + 0u < p.P, col0 + 12u, c0_3);
-  store4(y1, pix0 + 1u < p.P, col0 + 0u, c1_0);
-  store4(y1, pix0 + 1u < p.P, col0 + 4u, c1_1);
-  store4(y1, pix0 + 1u < p.P, col0 + 8u, c1_2);
-  store4(y1, pix0 + 1u < p.P, col0 + 12u, c1_3);
-  store4(y2, pix0 + 2u < p.P, col0 + 0u, c2_0);
-  store4(y2, pix0 + 2u < p.P, col0 + 4u, c2_1);
-  store4(y2, pix0 + 2u < p.P, col0 + 8u, c2_2);
-  store4(y2, pix0 + 2u < p.P, col0 + 12u, c2_3);
-  store4(y3, pix0 + 3u < p.P, col0 + 0u, c3_0);
-  store4(y3, pix0 + 3u < p.P, col0 + 4u, c3_1);
-  store4(y3, pix0 + 3u < p.P, col0 + 8u, c3_2);
-  store4(y3, pix0 + 3u < p.P, col0 + 12u, c3_3);
-  store4(y4, pix0 + 4u < p.P, col0 + 0u, c4_0);
-  store4(y4, pix0 + 4u < p.P, col0 + 4u, c4_1);
-  store4(y4, pix0 + 4u < p.P, col0 + 8u, c4_2);
-  store4(y4, pix0 + 4u < p.P, col0 + 12u, c4_3);
-  store4(y5, pix0 + 5u < p.P, col0 + 0u, c5_0);
-  store4(y5, pix0 + 5u < p.P, col0 + 4u, c5_1);
-  store4(y5, pix0 + 5u < p.P, col0 + 8u, c5_2);
-  store4(y5, pix0 + 5u < p.P, col0 + 12u, c5_3);
-  store4(y6, pix0 + 6u < p.P, col0 + 0u, c6_0);
-  store4(y6, pix0 + 6u < p.P, col0 + 4u, c6_1);
-  store4(y6, pix0 + 6u < p.P, col0 + 8u, c6_2);
-  store4(y6, pix0 + 6u < p.P, col0 + 12u, c6_3);
-  store4(y7, pix0 + 7u < p.P, col0 + 0u, c7_0);
-  store4(y7, pix0 + 7u < p.P, col0 + 4u, c7_1);
-  store4(y7, pix0 + 7u < p.P, col0 + 8u, c7_2);
-  store4(y7, pix0 + 7u < p.P, col0 + 12u, c7_3);
+  if (p.vecOut != 0u) {
+    storePixels(y0 + (col0 + 0u) * p.OHW, pix0 + 0u < p.P, col0 + 0u, vec4(c0_0.x, c1_0.x, c2_0.x, c3_0.x));
+    storePixels(y0 + (col0 + 1u) * p.OHW, pix0 + 0u < p.P, col0 + 1u, vec4(c0_0.y, c1_0.y, c2_0.y, c3_0.y));
+    storePixels(y0 + (col0 + 2u) * p.OHW, pix0 + 0u < p.P, col0 + 2u, vec4(c0_0.z, c1_0.z, c2_0.z, c3_0.z));
+    storePixels(y0 + (col0 + 3u) * p.OHW, pix0 + 0u < p.P, col0 + 3u, vec4(c0_0.w, c1_0.w, c2_0.w, c3_0.w));
+    storePixels(y0 + (col0 + 4u) * p.OHW, pix0 + 0u < p.P, col0 + 4u, vec4(c0_1.x, c1_1.x, c2_1.x, c3_1.x));
+    storePixels(y0 + (col0 + 5u) * p.OHW, pix0 + 0u < p.P, col0 + 5u, vec4(c0_1.y, c1_1.y, c2_1.y, c3_1.y));
+    storePixels(y0 + (col0 + 6u) * p.OHW, pix0 + 0u < p.P, col0 + 6u, vec4(c0_1.z, c1_1.z, c2_1.z, c3_1.z));
+    storePixels(y0 + (col0 + 7u) * p.OHW, pix0 + 0u < p.P, col0 + 7u, vec4(c0_1.w, c1_1.w, c2_1.w, c3_1.w));
+    storePixels(y0 + (col0 + 8u) * p.OHW, pix0 + 0u < p.P, col0 + 8u, vec4(c0_2.x, c1_2.x, c2_2.x, c3_2.x));
+    storePixels(y0 + (col0 + 9u) * p.OHW, pix0 + 0u < p.P, col0 + 9u, vec4(c0_2.y, c1_2.y, c2_2.y, c3_2.y));
+    storePixels(y0 + (col0 + 10u) * p.OHW, pix0 + 0u < p.P, col0 + 10u, vec4(c0_2.z, c1_2.z, c2_2.z, c3_2.z));
+    storePixels(y0 + (col0 + 11u) * p.OHW, pix0 + 0u < p.P, col0 + 11u, vec4(c0_2.w, c1_2.w, c2_2.w, c3_2.w));
+    storePixels(y0 + (col0 + 12u) * p.OHW, pix0 + 0u < p.P, col0 + 12u, vec4(c0_3.x, c1_3.x, c2_3.x, c3_3.x));
+    storePixels(y0 + (col0 + 13u) * p.OHW, pix0 + 0u < p.P, col0 + 13u, vec4(c0_3.y, c1_3.y, c2_3.y, c3_3.y));
+    storePixels(y0 + (col0 + 14u) * p.OHW, pix0 + 0u < p.P, col0 + 14u, vec4(c0_3.z, c1_3.z, c2_3.z, c3_3.z));
+    storePixels(y0 + (col0 + 15u) * p.OHW, pix0 + 0u < p.P, col0 + 15u, vec4(c0_3.w, c1_3.w, c2_3.w, c3_3.w));
+    storePixels(y4 + (col0 + 0u) * p.OHW, pix0 + 4u < p.P, col0 + 0u, vec4(c4_0.x, c5_0.x, c6_0.x, c7_0.x));
+    storePixels(y4 + (col0 + 1u) * p.OHW, pix0 + 4u < p.P, col0 + 1u, vec4(c4_0.y, c5_0.y, c6_0.y, c7_0.y));
+    storePixels(y4 + (col0 + 2u) * p.OHW, pix0 + 4u < p.P, col0 + 2u, vec4(c4_0.z, c5_0.z, c6_0.z, c7_0.z));
+    storePixels(y4 + (col0 + 3u) * p.OHW, pix0 + 4u < p.P, col0 + 3u, vec4(c4_0.w, c5_0.w, c6_0.w, c7_0.w));
+    storePixels(y4 + (col0 + 4u) * p.OHW, pix0 + 4u < p.P, col0 + 4u, vec4(c4_1.x, c5_1.x, c6_1.x, c7_1.x));
+    storePixels(y4 + (col0 + 5u) * p.OHW, pix0 + 4u < p.P, col0 + 5u, vec4(c4_1.y, c5_1.y, c6_1.y, c7_1.y));
+    storePixels(y4 + (col0 + 6u) * p.OHW, pix0 + 4u < p.P, col0 + 6u, vec4(c4_1.z, c5_1.z, c6_1.z, c7_1.z));
+    storePixels(y4 + (col0 + 7u) * p.OHW, pix0 + 4u < p.P, col0 + 7u, vec4(c4_1.w, c5_1.w, c6_1.w, c7_1.w));
+    storePixels(y4 + (col0 + 8u) * p.OHW, pix0 + 4u < p.P, col0 + 8u, vec4(c4_2.x, c5_2.x, c6_2.x, c7_2.x));
+    storePixels(y4 + (col0 + 9u) * p.OHW, pix0 + 4u < p.P, col0 + 9u, vec4(c4_2.y, c5_2.y, c6_2.y, c7_2.y));
+    storePixels(y4 + (col0 + 10u) * p.OHW, pix0 + 4u < p.P, col0 + 10u, vec4(c4_2.z, c5_2.z, c6_2.z, c7_2.z));
+    storePixels(y4 + (col0 + 11u) * p.OHW, pix0 + 4u < p.P, col0 + 11u, vec4(c4_2.w, c5_2.w, c6_2.w, c7_2.w));
+    storePixels(y4 + (col0 + 12u) * p.OHW, pix0 + 4u < p.P, col0 + 12u, vec4(c4_3.x, c5_3.x, c6_3.x, c7_3.x));
+    storePixels(y4 + (col0 + 13u) * p.OHW, pix0 + 4u < p.P, col0 + 13u, vec4(c4_3.y, c5_3.y, c6_3.y, c7_3.y));
+    storePixels(y4 + (col0 + 14u) * p.OHW, pix0 + 4u < p.P, col0 + 14u, vec4(c4_3.z, c5_3.z, c6_3.z, c7_3.z));
+    storePixels(y4 + (col0 + 15u) * p.OHW, pix0 + 4u < p.P, col0 + 15u, vec4(c4_3.w, c5_3.w, c6_3.w, c7_3.w));
+  } else {
+    storeChannels(y0, pix0 + 0u < p.P, col0 + 0u, c0_0);
+    storeChannels(y0, pix0 + 0u < p.P, col0 + 4u, c0_1);
+    storeChannels(y0, pix0 + 0u < p.P, col0 + 8u, c0_2);
+    storeChannels(y0, pix0 + 0u < p.P, col0 + 12u, c0_3);
+    storeChannels(y1, pix0 + 1u < p.P, col0 + 0u, c1_0);
+    storeChannels(y1, pix0 + 1u < p.P, col0 + 4u, c1_1);
+    storeChannels(y1, pix0 + 1u < p.P, col0 + 8u, c1_2);
+    storeChannels(y1, pix0 + 1u < p.P, col0 + 12u, c1_3);
+    storeChannels(y2, pix0 + 2u < p.P, col0 + 0u, c2_0);
+    storeChannels(y2, pix0 + 2u < p.P, col0 + 4u, c2_1);
+    storeChannels(y2, pix0 + 2u < p.P, col0 + 8u, c2_2);
+    storeChannels(y2, pix0 + 2u < p.P, col0 + 12u, c2_3);
+    storeChannels(y3, pix0 + 3u < p.P, col0 + 0u, c3_0);
+    storeChannels(y3, pix0 + 3u < p.P, col0 + 4u, c3_1);
+    storeChannels(y3, pix0 + 3u < p.P, col0 + 8u, c3_2);
+    storeChannels(y3, pix0 + 3u < p.P, col0 + 12u, c3_3);
+    storeChannels(y4, pix0 + 4u < p.P, col0 + 0u, c4_0);
+    storeChannels(y4, pix0 + 4u < p.P, col0 + 4u, c4_1);
+    storeChannels(y4, pix0 + 4u < p.P, col0 + 8u, c4_2);
+    storeChannels(y4, pix0 + 4u < p.P, col0 + 12u, c4_3);
+    storeChannels(y5, pix0 + 5u < p.P, col0 + 0u, c5_0);
+    storeChannels(y5, pix0 + 5u < p.P, col0 + 4u, c5_1);
+    storeChannels(y5, pix0 + 5u < p.P, col0 + 8u, c5_2);
+    storeChannels(y5, pix0 + 5u < p.P, col0 + 12u, c5_3);
+    storeChannels(y6, pix0 + 6u < p.P, col0 + 0u, c6_0);
+    storeChannels(y6, pix0 + 6u < p.P, col0 + 4u, c6_1);
+    storeChannels(y6, pix0 + 6u < p.P, col0 + 8u, c6_2);
+    storeChannels(y6, pix0 + 6u < p.P, col0 + 12u, c6_3);
+    storeChannels(y7, pix0 + 7u < p.P, col0 + 0u, c7_0);
+    storeChannels(y7, pix0 + 7u < p.P, col0 + 4u, c7_1);
+    storeChannels(y7, pix0 + 7u < p.P, col0 + 8u, c7_2);
+    storeChannels(y7, pix0 + 7u < p.P, col0 + 12u, c7_3);
+  }
 }

@@ -40,11 +40,13 @@ export function conv2dForwardWgsl(TM = CONV_TM, TN = CONV_TN): string {
 // weights flipped (conv2d_pack_weight.wgsl, flip = 1) and stride 1.
 //
 // Each invocation keeps ${TM} pixels × ${TN} channels in registers (see matmul.wgsl for why).
+// Invocations are numbered lane = pixelLane · colLanes + colLane, with no idle ones
+// between rows. When OH·OW is a multiple of 4 (vecOut), results are stored as vec4s of
+// four pixels: one lane loop per four floats instead of four.
 //
-// Bindings: 0 uniform Params; 1 xp4 (vec4, read); 2 wp4 (vec4, read); 3 y (f32, read_write,
-//           NCHW [N][Ctot][OH][OW]).
-// Grid: x = colTiles · G (colTiles = ⌈Cout / (${TN}·wgX)⌉), y·z fold ⌈N·OH·OW / (${TM}·64/wgX)⌉
-//       pixel tiles (y < gy); 64 invocations per workgroup, wgX across by 64 / wgX down.
+// Bindings: 0 uniform Params; 1 xp4 (vec4, read); 2 wp4 (vec4, read); 3 y4 (vec4,
+//           read_write, NCHW [N][Ctot][OH][OW]).
+// Grid: x·y fold ⌈lanes / 64⌉ workgroups (x < gx), z = G; 64 invocations per workgroup.
 
 struct Params {
   P: u32,
@@ -59,37 +61,48 @@ struct Params {
   Wp: u32,
   HWp: u32,
   groupX: u32,
-  colTiles: u32,
-  gy: u32,
-  wgX: u32,
+  colLanes: u32,
+  gx: u32,
   accumulate: u32,
+  vecOut: u32,
   invOW: f32,
   invOHW: f32,
+  invColLanes: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> xp4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> wp4: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read_write> y: array<f32>;
+@group(0) @binding(3) var<storage, read_write> y4: array<vec4<f32>>;
 
 ${DIVIDE_WGSL}
 
-// Writes four output channels of one pixel (NCHW: channels are OHW apart).
-fn store4(at: u32, pixelOk: bool, col: u32, v: vec4<f32>) {
+// Output element i (NCHW), one float at a time: for images whose OH·OW is not a multiple of 4.
+fn store1(i: u32, v: f32) {
+  if (p.accumulate != 0u) { y4[i >> 2u][i & 3u] += v; } else { y4[i >> 2u][i & 3u] = v; }
+}
+
+// Four output channels of one pixel (NCHW: channels are OHW apart).
+fn storeChannels(at: u32, pixelOk: bool, col: u32, v: vec4<f32>) {
   if (!pixelOk) { return; }
   for (var q = 0u; q < 4u; q++) {
-    if (col + q < p.Cout) {
-      let i = at + (col + q) * p.OHW;
-      if (p.accumulate != 0u) { y[i] += v[q]; } else { y[i] = v[q]; }
-    }
+    if (col + q < p.Cout) { store1(at + (col + q) * p.OHW, v[q]); }
   }
+}
+
+// One output channel of four consecutive pixels starting at element i (a multiple of 4).
+fn storePixels(i: u32, pixelOk: bool, col: u32, v: vec4<f32>) {
+  if (!pixelOk || col >= p.Cout) { return; }
+  if (p.accumulate != 0u) { y4[i >> 2u] += v; } else { y4[i >> 2u] = v; }
 }
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let g = wg.x / p.colTiles;
-  let col0 = ((wg.x - g * p.colTiles) * p.wgX + li % p.wgX) * ${TN}u;
-  let pix0 = ((wg.y + wg.z * p.gy) * (64u / p.wgX) + li / p.wgX) * ${TM}u;
+  let g = wg.z;
+  let lane = (wg.x + wg.y * p.gx) * 64u + li;
+  let pixelLane = divide(lane, p.colLanes, p.invColLanes);
+  let col0 = (lane - pixelLane * p.colLanes) * ${TN}u;
+  let pix0 = pixelLane * ${TM}u;
   let gx = g * p.groupX;
   let lastP = p.P - 1u;`);
   // Pixel i: its packed-input base and its place in y.
@@ -129,12 +142,26 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       }
     }
   }`);
-  for (let i = 0; i < TM; i++) {
+  push(`  if (p.vecOut != 0u) {`);
+  for (let h = 0; h < TM / 4; h++) {
     for (let j = 0; j < TN4; j++) {
-      push(`  store4(y${i}, pix0 + ${i}u < p.P, col0 + ${4 * j}u, c${i}_${j});`);
+      for (let q = 0; q < 4; q++) {
+        const c = [0, 1, 2, 3].map((r) => `c${4 * h + r}_${j}.${"xyzw"[q]}`).join(", ");
+        push(
+          `    storePixels(y${4 * h} + (col0 + ${4 * j + q}u) * p.OHW, pix0 + ${4 * h}u < p.P, ` +
+            `col0 + ${4 * j + q}u, vec4(${c}));`,
+        );
+      }
     }
   }
-  push(`}`);
+  push(`  } else {`);
+  for (let i = 0; i < TM; i++) {
+    for (let j = 0; j < TN4; j++) {
+      push(`    storeChannels(y${i}, pix0 + ${i}u < p.P, col0 + ${4 * j}u, c${i}_${j});`);
+    }
+  }
+  push(`  }
+}`);
   return L.join("\n") + "\n";
 }
 
@@ -153,10 +180,11 @@ export function conv2dBackwardWeightWgsl(TM = CONV_TM, TN = CONV_TN): string {
 // scatters them into OIHW, so the result does not depend on scheduling (no atomics).
 //
 // Each invocation keeps ${TM} output channels × ${TN} columns (four (ky, kx, 4 channels) quads) in
-// registers and reads four pixels per step as vec4s.
+// registers and reads four pixels per step as vec4s. Invocations are numbered
+// lane = (split · rowLanes + rowLane) · colLanes + colLane, with no idle ones between rows.
 //
 // Bindings: 0 uniform Params; 1 dyt4 (vec4, read); 2 xp4 (vec4, read); 3 part (f32, read_write).
-// Grid: x = ⌈cols / (${TN}·wgX)⌉, y = ⌈Cout / (${TM}·64/wgX)⌉, z = G · splits.
+// Grid: x·y fold ⌈splits · rowLanes · colLanes / 64⌉ workgroups (x < gx), z = G.
 
 struct Params {
   Cout: u32,
@@ -172,14 +200,20 @@ struct Params {
   Wp: u32,
   HWp: u32,
   groupX: u32,
-  wgX: u32,
   groups: u32,
+  rowLanes: u32,
+  colLanes: u32,
+  gx: u32,
+  invColLanes: f32,
+  invLanesPerSplit: f32,
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dyt4: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> xp4: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;
+
+${DIVIDE_WGSL}
 
 // Offset of column quad cq = (ky·kw + kx)·Cp4 + c4 within a pixel's window.
 fn quadOffset(cq: u32) -> u32 {
@@ -199,10 +233,15 @@ fn store4(o: u32, row: u32, col: u32, v: vec4<f32>) {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
-  let g = wg.z / p.splits;
-  let split = wg.z - g * p.splits;
-  let col0 = (wg.x * p.wgX + li % p.wgX) * ${TN}u;
-  let co0 = (wg.y * (64u / p.wgX) + li / p.wgX) * ${TM}u;
+  let g = wg.z;
+  let lane = (wg.x + wg.y * p.gx) * 64u + li;
+  let perSplit = p.rowLanes * p.colLanes;
+  let split = divide(lane, perSplit, p.invLanesPerSplit);
+  if (split >= p.splits) { return; }
+  let rest = lane - split * perSplit;
+  let rowLane = divide(rest, p.colLanes, p.invColLanes);
+  let col0 = (rest - rowLane * p.colLanes) * ${TN}u;
+  let co0 = rowLane * ${TM}u;
   let lastQuad = p.cols / 4u - 1u;
   let lastCo = p.Cout - 1u;
   let Pq4 = p.Pq;`);

@@ -168,14 +168,15 @@ export async function conv2dBackwardWeight(
 
   const Cp4 = xp.Cp4, khw = s.kh * s.kw, cols = khw * Cp4 * 4;
   const rowLanes = Math.ceil(cog / CONV_TM), colLanes = Math.ceil(cols / CONV_TN);
-  const wgY = Math.min(8, pow2AtLeast(rowLanes)), wgX = WG / wgY;
-  const lanes = rowLanes * colLanes * G;
-  // Enough chunks to give both CPU threads several workgroups, each chunk ≥ 64 pixel quads.
-  const splits = Math.max(
-    1,
-    Math.min(Math.ceil((4 * WG) / lanes), Math.floor(Pq / 64), Math.floor(max / G)),
-  );
+  const lanes = rowLanes * colLanes;
+  // Enough chunks for 16+ workgroups in all (both CPU threads busy to the end), each chunk
+  // at least 16 pixel quads.
+  const splits = Math.max(1, Math.min(Math.ceil((16 * WG) / (lanes * G)), Math.floor(Pq / 16)));
   const chunkQ = Math.ceil(Pq / splits);
+  if (splits * lanes >= MAX_INDEX) {
+    throw new Error(`${label}: too many invocations for one dispatch`);
+  }
+  const [gx, gy] = fold(Math.ceil((splits * lanes) / WG), max);
   const part = gpu.tensor([splits, G, cog, cols], "conv2d.dw.partial");
   const gemm = await gpu.dispatch("conv2d_backward_weight", {
     label: `${label}: gemm`,
@@ -193,15 +194,15 @@ export async function conv2dBackwardWeight(
       ["u32", Wp],
       ["u32", Hp * Wp],
       ["u32", xp.groupX],
-      ["u32", wgX],
       ["u32", G],
+      ["u32", rowLanes],
+      ["u32", colLanes],
+      ["u32", gx],
+      ["f32", 1 / colLanes],
+      ["f32", 1 / lanes],
     ]),
     tensors: [dyt, xp.tensor, part],
-    groups: checkGrid(
-      label,
-      [Math.ceil(colLanes / wgX), Math.ceil(rowLanes / wgY), G * splits],
-      max,
-    ),
+    groups: checkGrid(label, [gx, gy, G], max),
   });
   const reduce = await gpu.dispatch("conv2d_backward_weight_reduce", {
     label: `${label}: reduce`,
@@ -339,11 +340,11 @@ async function implicitGemm(
     throw new Error(`${label}: ${P} output pixels exceed the kernels' index range 2^24`);
   }
   const colLanes = Math.ceil(d.cols / CONV_TN), rowLanes = Math.ceil(P / CONV_TM);
-  const wgX = Math.min(WG, pow2AtLeast(colLanes)), wgY = WG / wgX;
-  const colTiles = Math.ceil(colLanes / wgX);
+  if (rowLanes * colLanes >= MAX_INDEX) {
+    throw new Error(`${label}: too many invocations for one dispatch`);
+  }
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-  const tiles = Math.ceil(rowLanes / wgY);
-  const gy = Math.min(tiles, max), gz = Math.ceil(tiles / gy);
+  const [gx, gy] = fold(Math.ceil((rowLanes * colLanes) / WG), max);
   return await gpu.dispatch("conv2d_forward", {
     label: `${label}: gemm`,
     uniforms: params([
@@ -359,15 +360,16 @@ async function implicitGemm(
       ["u32", xp.Wp],
       ["u32", xp.Hp * xp.Wp],
       ["u32", xp.groupX],
-      ["u32", colTiles],
-      ["u32", gy],
-      ["u32", wgX],
+      ["u32", colLanes],
+      ["u32", gx],
       ["u32", d.accumulate ? 1 : 0],
+      ["u32", (d.OH * d.OW) % 4 === 0 ? 1 : 0],
       ["f32", 1 / d.OW],
       ["f32", 1 / (d.OH * d.OW)],
+      ["f32", 1 / colLanes],
     ]),
     tensors: [xp.tensor, wp.tensor, out],
-    groups: checkGrid(label, [colTiles * G, gy, gz], max),
+    groups: checkGrid(label, [gx, gy, G], max),
   });
 }
 
@@ -384,10 +386,10 @@ function checkGrid(
   return g;
 }
 
-function pow2AtLeast(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
+/** [x, y] with x·y ≥ n workgroups and x within the limit; kernels use wg.x + wg.y·x. */
+function fold(n: number, max: number): [number, number] {
+  const y = Math.ceil(n / max);
+  return [Math.ceil(n / y), y];
 }
 
 function describe(s: Conv2dShape): string {

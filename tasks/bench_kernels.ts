@@ -1,0 +1,238 @@
+// GFLOP/s of the GEMM and convolution kernels on representative shapes: square and
+// tall-skinny matmuls, the layers of a small 64×64 face backbone at batch 64, iresnet
+// layers at 112×112 and mobilefacenet's depthwise 3×3. Each measurement replays the op's
+// dispatches many times in one submit with one await (the ~11 ms queue round trip must not
+// count), repeats that, and reports the best and the median: other processes share the CPU
+// that llvmpipe runs on, so single timings are noisy.
+//
+//   deno run --allow-read --allow-env tasks/bench_kernels.ts [--quick] [--json] [--filter TEXT]
+import { type Dispatch, getGpu, type Gpu, type Tensor } from "../src/gpu/device.ts";
+import { matmul, type MatmulShape } from "../src/gpu/ops/matmul.ts";
+import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from "../src/gpu/ops/conv2d.ts";
+import { conv2dOutputSize, type Conv2dShape, conv2dSizes } from "../src/ref/conv2d.ts";
+import { matmulSizes } from "../src/ref/matmul.ts";
+
+export interface KernelFigure {
+  /** Op and direction: matmul, conv2d.forward, conv2d.backwardInput, conv2d.backwardWeight. */
+  kernel: string;
+  /** Which layer or product, in words. */
+  shape: string;
+  /** Useful floating-point operations per call (2 per multiply-add; padding not counted). */
+  gflop: number;
+  /** Best and median time per call, milliseconds. */
+  msBest: number;
+  msMedian: number;
+  /** GFLOP/s at the best and median time. */
+  gflopsBest: number;
+  gflopsMedian: number;
+  /** Dispatches per call (packing passes included). */
+  dispatches: number;
+}
+
+export interface BenchOptions {
+  /** Fewer shapes and repeats (a smoke run). */
+  quick?: boolean;
+  /** Keep only cases whose kernel or shape contains this text. */
+  filter?: string;
+  /** Called with each figure as it is measured. */
+  onFigure?: (f: KernelFigure) => void;
+}
+
+interface Case {
+  kernel: string;
+  shape: string;
+  flop: number;
+  build: (gpu: Gpu) => Promise<{ dispatches: Dispatch[]; tensors: Tensor[] }>;
+}
+
+const conv = (
+  N: number,
+  Cin: number,
+  H: number,
+  Cout: number,
+  k: number,
+  stride: number,
+  groups = 1,
+): Conv2dShape => ({
+  N,
+  Cin,
+  H,
+  W: H,
+  Cout,
+  kh: k,
+  kw: k,
+  stride,
+  pad: k === 1 ? 0 : (k - 1) / 2,
+  groups,
+});
+
+/** The small backbone the training target is set on (64×64 input, batch 64). */
+const SMALL_BACKBONE: [string, Conv2dShape][] = [
+  ["stem 3→32 /2 @64", conv(64, 3, 64, 32, 3, 2)],
+  ["3×3 32→32 @32", conv(64, 32, 32, 32, 3, 1)],
+  ["3×3 32→64 /2 @32", conv(64, 32, 32, 64, 3, 2)],
+  ["1×1 32→64 /2 shortcut @32", conv(64, 32, 32, 64, 1, 2)],
+  ["3×3 64→64 @16", conv(64, 64, 16, 64, 3, 1)],
+  ["3×3 64→128 /2 @16", conv(64, 64, 16, 128, 3, 2)],
+  ["3×3 128→128 @8", conv(64, 128, 8, 128, 3, 1)],
+  ["3×3 128→256 /2 @8", conv(64, 128, 8, 256, 3, 2)],
+  ["3×3 256→256 @4", conv(64, 256, 4, 256, 3, 1)],
+];
+
+const LARGE_LAYERS: [string, Conv2dShape][] = [
+  ["iresnet 3×3 64→64 @56 (batch 8)", conv(8, 64, 56, 64, 3, 1)],
+  ["iresnet 3×3 512→512 @7 (batch 8)", conv(8, 512, 7, 512, 3, 1)],
+  ["mobilefacenet dw 3×3 64 @56 (batch 8)", conv(8, 64, 56, 64, 3, 1, 64)],
+  ["mobilefacenet dw 3×3 128 /2 @56 (batch 8)", conv(8, 128, 56, 128, 3, 2, 128)],
+];
+
+const MATMULS: [string, MatmulShape][] = [
+  ["512³", { M: 512, N: 512, K: 512 }],
+  ["1024³", { M: 1024, N: 1024, K: 1024 }],
+  ["64×512 · 512×2000 (tall-skinny)", { M: 64, N: 2000, K: 512 }],
+  ["FC 64×512 · (2000×512)ᵀ", { M: 64, N: 2000, K: 512, transB: true }],
+  ["head dW 10000×64ᵀ·64×512", { M: 10000, N: 512, K: 64, transA: true }],
+  ["head dX 64×10000 · 10000×512", { M: 64, N: 512, K: 10000 }],
+];
+
+function cases(quick: boolean): Case[] {
+  const out: Case[] = [];
+  for (const [shape, s] of quick ? MATMULS.slice(0, 3) : MATMULS) {
+    const z = matmulSizes(s);
+    out.push({
+      kernel: "matmul",
+      shape: `${shape}${s.transA ? " Aᵀ" : ""}${s.transB ? " Bᵀ" : ""}`,
+      flop: 2 * s.M * s.N * s.K * (s.batch ?? 1),
+      build: async (gpu) => {
+        const a = gpu.tensor([z.a], "a", random(z.a)), b = gpu.tensor([z.b], "b", random(z.b));
+        const c = gpu.tensor([z.c], "c");
+        return { dispatches: await matmul(gpu, { a, b, c }, s), tensors: [a, b, c] };
+      },
+    });
+  }
+  const layers = quick ? SMALL_BACKBONE.slice(1, 3) : [...SMALL_BACKBONE, ...LARGE_LAYERS];
+  for (const [shape, s] of layers) {
+    const { OH, OW } = conv2dOutputSize(s);
+    const flop = 2 * s.N * OH * OW * s.Cout * (s.Cin / s.groups) * s.kh * s.kw;
+    const z = conv2dSizes(s);
+    const tensors = (gpu: Gpu) => ({
+      x: gpu.tensor([z.x], "x", random(z.x)),
+      w: gpu.tensor([z.w], "w", random(z.w)),
+      y: gpu.tensor([z.y], "y", random(z.y)),
+    });
+    out.push({
+      kernel: "conv2d.forward",
+      shape,
+      flop,
+      build: async (gpu) => {
+        const t = tensors(gpu);
+        return { dispatches: await conv2dForward(gpu, t, s), tensors: Object.values(t) };
+      },
+    });
+    out.push({
+      kernel: "conv2d.backwardInput",
+      shape,
+      flop,
+      build: async (gpu) => {
+        const t = tensors(gpu);
+        return {
+          dispatches: await conv2dBackwardInput(gpu, { dy: t.y, w: t.w, dx: t.x }, s),
+          tensors: Object.values(t),
+        };
+      },
+    });
+    out.push({
+      kernel: "conv2d.backwardWeight",
+      shape,
+      flop,
+      build: async (gpu) => {
+        const t = tensors(gpu);
+        return {
+          dispatches: await conv2dBackwardWeight(gpu, { dy: t.y, x: t.x, dw: t.w }, s),
+          tensors: Object.values(t),
+        };
+      },
+    });
+  }
+  return out;
+}
+
+/** Measures every case; returns the figures (also passed to `onFigure` as they come). */
+export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigure[]> {
+  const gpu = await getGpu();
+  const figures: KernelFigure[] = [];
+  const filter = opts.filter?.toLowerCase();
+  for (const c of cases(!!opts.quick)) {
+    if (filter && !`${c.kernel} ${c.shape}`.toLowerCase().includes(filter)) continue;
+    const { dispatches, tensors } = await c.build(gpu);
+    gpu.run(dispatches); // compile and warm up
+    await gpu.sync();
+    // About 0.3 s of work per submit (at ~20 GFLOP/s), at least 2 calls.
+    const reps = Math.max(2, Math.min(50, Math.round(6e9 / c.flop)));
+    const times: number[] = [];
+    for (let r = 0; r < (opts.quick ? 3 : 7); r++) {
+      const list: Dispatch[] = [];
+      for (let i = 0; i < reps; i++) list.push(...dispatches);
+      const t0 = performance.now();
+      gpu.run(list);
+      await gpu.sync();
+      times.push((performance.now() - t0) / reps);
+    }
+    times.sort((a, b) => a - b);
+    const best = times[0], median = times[Math.floor(times.length / 2)];
+    const f: KernelFigure = {
+      kernel: c.kernel,
+      shape: c.shape,
+      gflop: c.flop / 1e9,
+      msBest: best,
+      msMedian: median,
+      gflopsBest: c.flop / best / 1e6,
+      gflopsMedian: c.flop / median / 1e6,
+      dispatches: dispatches.length,
+    };
+    figures.push(f);
+    opts.onFigure?.(f);
+    for (const t of tensors) t.buffer.destroy();
+  }
+  return figures;
+}
+
+function random(n: number): Float32Array {
+  const out = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    out[i] = s / 2 ** 32 - 0.5;
+  }
+  return out;
+}
+
+function row(f: KernelFigure): string {
+  return `${f.kernel.padEnd(22)} ${f.shape.padEnd(42)} ${f.gflop.toFixed(3).padStart(8)} ` +
+    `${f.msBest.toFixed(2).padStart(9)} ${f.gflopsBest.toFixed(1).padStart(7)} ${
+      f.gflopsMedian.toFixed(1).padStart(7)
+    }`;
+}
+
+if (import.meta.main) {
+  const args = Deno.args;
+  const json = args.includes("--json");
+  const fi = args.indexOf("--filter");
+  const filter = fi >= 0 ? args[fi + 1] : undefined;
+  const gpu = await getGpu();
+  if (!json) {
+    console.log(`adapter: ${gpu.adapterName}`);
+    console.log(
+      `${"kernel".padEnd(22)} ${"shape".padEnd(42)} ${"GFLOP".padStart(8)} ${
+        "best ms".padStart(9)
+      } ` +
+        `${"best".padStart(7)} ${"median".padStart(7)}  (GFLOP/s)`,
+    );
+  }
+  const figures = await benchKernels({
+    quick: args.includes("--quick"),
+    filter,
+    onFigure: json ? undefined : (f) => console.log(row(f)),
+  });
+  if (json) console.log(JSON.stringify({ adapter: gpu.adapterName, figures }, null, 2));
+}
