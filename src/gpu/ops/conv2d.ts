@@ -42,6 +42,7 @@ export async function conv2dForward(
   const { OH, OW } = conv2dOutputSize(s);
   const G = s.groups, Cg = s.Cin / G, cog = s.Cout / G;
   const label = `conv2dForward ${describe(s)}`;
+  if (isDepthwise(s)) return await depthwiseForward(gpu, t, s, !!opts.accumulate, label);
   const xp = await packInput(gpu, t.x, {
     N: s.N,
     C: s.Cin,
@@ -88,6 +89,7 @@ export async function conv2dBackwardInput(
   const { OH, OW } = conv2dOutputSize(s);
   const G = s.groups, Cg = s.Cin / G, cog = s.Cout / G;
   const label = `conv2dBackwardInput ${describe(s)}`;
+  if (isDepthwise(s)) return await depthwiseBackwardInput(gpu, t, s, !!opts.accumulate, label);
   const dyp = await packInput(gpu, t.dy, {
     N: s.N,
     C: s.Cout,
@@ -135,6 +137,7 @@ export async function conv2dBackwardWeight(
   const { OH, OW } = conv2dOutputSize(s);
   const G = s.groups, Cg = s.Cin / G, cog = s.Cout / G;
   const label = `conv2dBackwardWeight ${describe(s)}`;
+  if (isDepthwise(s)) return await depthwiseBackwardWeight(gpu, t, s, !!opts.accumulate, label);
   const Hp = s.H + 2 * s.pad, Wp = s.W + 2 * s.pad;
   const xp = await packInput(gpu, t.x, {
     N: s.N,
@@ -395,4 +398,229 @@ function fold(n: number, max: number): [number, number] {
 function describe(s: Conv2dShape): string {
   return `${s.N}×${s.Cin}×${s.H}×${s.W} → ${s.Cout}, ${s.kh}×${s.kw}/${s.stride} pad ${s.pad}` +
     (s.groups > 1 ? ` groups ${s.groups}` : "");
+}
+
+/**
+ * One input and one output channel per group: the dense kernels would pad each group to 4
+ * channels and 16 columns, so these layers get kernels that put 4 channels in a vec4.
+ */
+function isDepthwise(s: Conv2dShape): boolean {
+  return s.groups === s.Cin && s.Cin === s.Cout;
+}
+
+/** The packed input of a depthwise layer: NHWC, all channels as one group. */
+function packChannels(
+  gpu: Gpu,
+  src: Tensor,
+  s: Conv2dShape,
+  d: {
+    srcH: number;
+    srcW: number;
+    Hp: number;
+    Wp: number;
+    padT: number;
+    padL: number;
+    dil: number;
+  },
+  label: string,
+): Promise<Packed> {
+  return packInput(gpu, src, { N: s.N, C: s.Cin, G: 1, Cg: s.Cin, ...d }, label);
+}
+
+async function depthwiseGemm(
+  gpu: Gpu,
+  xp: Packed,
+  wp: Tensor,
+  out: Tensor,
+  d: {
+    N: number;
+    C: number;
+    OH: number;
+    OW: number;
+    kh: number;
+    kw: number;
+    stride: number;
+    accumulate: boolean;
+  },
+  label: string,
+): Promise<Dispatch> {
+  const C4 = xp.Cp4, OWB = Math.ceil(d.OW / 8);
+  const lanes = d.N * d.OH * OWB * C4;
+  if (lanes >= MAX_INDEX) throw new Error(`${label}: too many invocations for one dispatch`);
+  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
+  const [gx, gy] = fold(Math.ceil(lanes / WG), max);
+  return await gpu.dispatch("conv2d_depthwise_forward", {
+    label: `${label}: depthwise`,
+    uniforms: params([
+      ["u32", d.C],
+      ["u32", C4],
+      ["u32", d.OH],
+      ["u32", d.OW],
+      ["u32", OWB],
+      ["u32", d.kh],
+      ["u32", d.kw],
+      ["u32", d.stride],
+      ["u32", xp.Hp],
+      ["u32", xp.Wp],
+      ["u32", lanes],
+      ["u32", gx],
+      ["u32", d.accumulate ? 1 : 0],
+      ["u32", d.OW % 4 === 0 ? 1 : 0],
+      ["f32", 1 / C4],
+      ["f32", 1 / OWB],
+      ["f32", 1 / d.OH],
+    ]),
+    tensors: [xp.tensor, wp, out],
+    groups: checkGrid(label, [gx, gy, 1], max),
+  });
+}
+
+async function depthwiseForward(
+  gpu: Gpu,
+  t: { x: Tensor; w: Tensor; y: Tensor },
+  s: Conv2dShape,
+  accumulate: boolean,
+  label: string,
+): Promise<Dispatch[]> {
+  const { OH, OW } = conv2dOutputSize(s);
+  const xp = await packChannels(gpu, t.x, s, {
+    srcH: s.H,
+    srcW: s.W,
+    Hp: s.H + 2 * s.pad,
+    Wp: s.W + 2 * s.pad,
+    padT: s.pad,
+    padL: s.pad,
+    dil: 1,
+  }, label);
+  // [kh][kw][C]: the dense packing with one output row and all channels as inputs.
+  const wp = await packWeight(gpu, t.w, {
+    G: 1,
+    Cg: s.Cin,
+    cog: 1,
+    kh: s.kh,
+    kw: s.kw,
+    flip: false,
+  }, label);
+  const conv = await depthwiseGemm(gpu, xp, wp.tensor, t.y, {
+    N: s.N,
+    C: s.Cin,
+    OH,
+    OW,
+    kh: s.kh,
+    kw: s.kw,
+    stride: s.stride,
+    accumulate,
+  }, label);
+  return [xp.dispatch, wp.dispatch, conv];
+}
+
+async function depthwiseBackwardInput(
+  gpu: Gpu,
+  t: { dy: Tensor; w: Tensor; dx: Tensor },
+  s: Conv2dShape,
+  accumulate: boolean,
+  label: string,
+): Promise<Dispatch[]> {
+  const { OH, OW } = conv2dOutputSize(s);
+  const dyp = await packChannels(gpu, t.dy, s, {
+    srcH: OH,
+    srcW: OW,
+    Hp: s.H + s.kh - 1,
+    Wp: s.W + s.kw - 1,
+    padT: s.kh - 1 - s.pad,
+    padL: s.kw - 1 - s.pad,
+    dil: s.stride,
+  }, label);
+  // [kh][kw][C], flipped: the dense flipped packing with one input row.
+  const wq = await packWeight(
+    gpu,
+    t.w,
+    { G: 1, Cg: 1, cog: s.Cin, kh: s.kh, kw: s.kw, flip: true },
+    label,
+  );
+  const conv = await depthwiseGemm(gpu, dyp, wq.tensor, t.dx, {
+    N: s.N,
+    C: s.Cin,
+    OH: s.H,
+    OW: s.W,
+    kh: s.kh,
+    kw: s.kw,
+    stride: 1,
+    accumulate,
+  }, label);
+  return [dyp.dispatch, wq.dispatch, conv];
+}
+
+async function depthwiseBackwardWeight(
+  gpu: Gpu,
+  t: { dy: Tensor; x: Tensor; dw: Tensor },
+  s: Conv2dShape,
+  accumulate: boolean,
+  label: string,
+): Promise<Dispatch[]> {
+  const { OH, OW } = conv2dOutputSize(s);
+  const xp = await packChannels(gpu, t.x, s, {
+    srcH: s.H,
+    srcW: s.W,
+    Hp: s.H + 2 * s.pad,
+    Wp: s.W + 2 * s.pad,
+    padT: s.pad,
+    padL: s.pad,
+    dil: 1,
+  }, label);
+  const dyp = await packChannels(gpu, t.dy, s, {
+    srcH: OH,
+    srcW: OW,
+    Hp: OH,
+    Wp: OW,
+    padT: 0,
+    padL: 0,
+    dil: 1,
+  }, label);
+  const C = s.Cin, C4 = xp.Cp4, khw = s.kh * s.kw, NP = s.N * OH * OW;
+  const lanes = khw * C4;
+  // Chunks for 16+ workgroups, each at least 64 pixels.
+  const splits = Math.max(1, Math.min(Math.ceil((16 * WG) / lanes), Math.floor(NP / 64)));
+  const chunk = Math.ceil(NP / splits);
+  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
+  const [gx, gy] = fold(Math.ceil((splits * lanes) / WG), max);
+  const part = gpu.tensor([splits, C, khw], "conv2d.dw.partial");
+  const sums = await gpu.dispatch("conv2d_depthwise_backward_weight", {
+    label: `${label}: depthwise chunks`,
+    uniforms: params([
+      ["u32", C],
+      ["u32", C4],
+      ["u32", OH],
+      ["u32", OW],
+      ["u32", s.kw],
+      ["u32", khw],
+      ["u32", s.stride],
+      ["u32", xp.Hp],
+      ["u32", xp.Wp],
+      ["u32", NP],
+      ["u32", chunk],
+      ["u32", splits],
+      ["u32", gx],
+      ["f32", 1 / C4],
+      ["f32", 1 / khw],
+    ]),
+    tensors: [dyp.tensor, xp.tensor, part],
+    groups: checkGrid(label, [gx, gy, 1], max),
+  });
+  // Per-chunk [C][khw] slices: the dense reduction with one input channel per group.
+  const reduce = await gpu.dispatch("conv2d_backward_weight_reduce", {
+    label: `${label}: reduce`,
+    uniforms: params([
+      ["u32", 1],
+      ["u32", C],
+      ["u32", khw],
+      ["u32", 1],
+      ["u32", splits],
+      ["u32", 1],
+      ["u32", accumulate ? 1 : 0],
+    ]),
+    tensors: [part, t.dw],
+    groups: checkGrid(label, [Math.ceil(khw / WG), C, 1], max),
+  });
+  return [xp.dispatch, dyp.dispatch, sums, reduce];
 }
