@@ -29,11 +29,14 @@ export interface TrainStepFigures {
   steps: number;
   imagesPerSecond: number;
   stepMs: number;
-  /** Σ of kernel time of one step (timestamp queries). */
+  /** GPU time of a plain step's pass (timestamp queries around it), averaged over the timed steps. */
   kernelMs: number;
-  /** (step − kernel time) / step. */
+  /** (step wall time − its GPU time) / step wall time: JS, uploads, submission, readback. */
   outsideShare: number;
-  /** Kernel milliseconds per kind (conv2d, batchnorm, prelu, add, accumulate, linear, head, sgd …). */
+  /**
+   * Kernel milliseconds per kind (conv2d, batchnorm, prelu, add, accumulate, linear, head,
+   * sgd) from a separate step encoded as one timed pass per layer.
+   */
   perKind: Record<string, number>;
   /** Achieved GFLOP/s counting 3 × forward multiply-adds × 2 per image (conv + linear only). */
   gflops: number;
@@ -109,6 +112,38 @@ async function timeKernels(gpu: Gpu, parts: { dispatches: Dispatch[] }[]): Promi
   return parts.map((p) => ms.get(p) ?? 0);
 }
 
+/** Timestamps at the start and end of one compute pass, read after the step. */
+class PassTimer {
+  readonly #set: GPUQuerySet;
+  readonly #resolve: GPUBuffer;
+  readonly #staging: GPUBuffer;
+  constructor(readonly device: GPUDevice) {
+    this.#set = device.createQuerySet({ type: "timestamp", count: 2 });
+    this.#resolve = device.createBuffer({
+      size: 16,
+      usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC,
+    });
+    this.#staging = device.createBuffer({
+      size: 16,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+  }
+  get writes(): GPUComputePassTimestampWrites {
+    return { querySet: this.#set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
+  }
+  resolve(enc: GPUCommandEncoder): void {
+    enc.resolveQuerySet(this.#set, 0, 2, this.#resolve, 0);
+    enc.copyBufferToBuffer(this.#resolve, 0, this.#staging, 0, 16);
+  }
+  /** Milliseconds between the two timestamps. */
+  async read(): Promise<number> {
+    await this.#staging.mapAsync(GPUMapMode.READ);
+    const t = new BigUint64Array(this.#staging.getMappedRange().slice(0));
+    this.#staging.unmap();
+    return Number(t[1] - t[0]) / 1e6;
+  }
+}
+
 async function benchOne(
   showLayers: number,
   gpu: Gpu,
@@ -178,20 +213,35 @@ async function benchOne(
     ...sgd.dispatches,
   ];
   let stepNo = 0;
-  const once = async () => {
+  // Each plain step is one pass, as the trainer submits it; with timestamp queries the
+  // pass is bracketed, so the GPU span of the very same step is known and the rest of its
+  // wall time (JS, uploads, submission, the readback await) is the time outside kernels.
+  const span = timestamps ? new PassTimer(gpu.device) : null;
+  const once = async (): Promise<{ wallMs: number; spanMs: number }> => {
+    const t0 = performance.now();
     gpu.write(model.input, host);
     gpu.write(labels, labelValues);
     sgd.setStep(stepNo++, 0.01);
-    gpu.run(list);
+    const enc = gpu.device.createCommandEncoder();
+    const pass = enc.beginComputePass(span ? { timestampWrites: span.writes } : {});
+    for (const d of list) {
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2]);
+    }
+    pass.end();
+    span?.resolve(enc);
+    gpu.device.queue.submit([enc.finish()]);
     await head.readStats(); // the trainer reads the loss when it logs; here every step
+    const wallMs = performance.now() - t0;
+    return { wallMs, spanMs: span ? await span.read() : NaN };
   };
   // A warm-up step (first use of kernels and of freshly allocated memory costs extra), a
-  // step with one timed pass per layer, then the plain steps as the trainer submits them.
-  // The big networks (one timed step) let the timed-pass step be their warm-up.
+  // step with one timed pass per layer (the breakdown by kind), then the plain steps.
+  // The big networks (one timed step) let the per-layer step be their warm-up.
   const steps = stepsOverride ?? plan.steps;
   if (steps > 1 || !timestamps) await once();
   let perKind: Record<string, number> = {};
-  let kernelMs = NaN;
   if (timestamps) {
     sgd.setStep(stepNo++, 0.01);
     const parts = [
@@ -204,7 +254,6 @@ async function benchOne(
     const kinds = new Map<string, number>();
     parts.forEach((p, i) => kinds.set(p.kind, (kinds.get(p.kind) ?? 0) + times[i]));
     perKind = Object.fromEntries([...kinds].sort((a, b) => b[1] - a[1]));
-    kernelMs = times.reduce((a, b) => a + b, 0);
     if (showLayers > 0) {
       const rows = parts.map((p, i) => ({ ...p, ms: times[i] })).sort((a, b) => b.ms - a.ms);
       for (const r of rows.slice(0, showLayers)) {
@@ -213,9 +262,13 @@ async function benchOne(
       }
     }
   }
-  const t0 = performance.now();
-  for (let i = 0; i < steps; i++) await once();
-  const stepMs = (performance.now() - t0) / steps;
+  let wall = 0, spanSum = 0;
+  for (let i = 0; i < steps; i++) {
+    const r = await once();
+    wall += r.wallMs;
+    spanSum += r.spanMs;
+  }
+  const stepMs = wall / steps, kernelMs = spanSum / steps;
   const macs = forwardMacs(model.net);
   const figures: TrainStepFigures = {
     backbone: plan.backbone,
