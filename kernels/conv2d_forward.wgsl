@@ -6,8 +6,12 @@
 // channels padded to Cp (a multiple of 4); wp is the weight as [G][Cout][kh][kw][Cp]. Rows
 // of the GEMM are output pixels (N·OH·OW), columns output channels, and K runs over
 // (ky, kx, c) four channels at a time, so every load is a vec4 and needs no bounds test.
-// The input gradient uses this kernel too, on the stride-dilated output gradient with the
-// weights flipped (conv2d_pack_weight.wgsl, flip = 1) and stride 1.
+// The input gradient uses this kernel too, with stride 1, once per output phase
+// (ih mod stride, iw mod stride): each phase is a plain convolution of the padded output
+// gradient with its own flipped sub-kernel (conv2d_pack_weight.wgsl, flip = 1), starting
+// inOff vec4s into xp and writing every outSY-th row from outOY (every outSX-th column
+// from outOX) of an outW-wide output with outPlane pixels per channel. The forward pass
+// uses inOff = 0, outSY = outSX = 1, outPlane = OH·OW.
 //
 // Each invocation keeps 8 pixels × 16 channels in registers (see matmul.wgsl for why).
 // Invocations are numbered lane = pixelLane · colLanes + colLane, with no idle ones
@@ -35,6 +39,13 @@ struct Params {
   gx: u32,
   accumulate: u32,
   vecOut: u32,
+  inOff: u32,
+  outPlane: u32,
+  outW: u32,
+  outSY: u32,
+  outOY: u32,
+  outSX: u32,
+  outOX: u32,
   invOW: f32,
   invOHW: f32,
   invColLanes: f32,
@@ -63,7 +74,7 @@ fn store1(i: u32, v: f32) {
 fn storeChannels(at: u32, pixelOk: bool, col: u32, v: vec4<f32>) {
   if (!pixelOk) { return; }
   for (var q = 0u; q < 4u; q++) {
-    if (col + q < p.Cout) { store1(at + (col + q) * p.OHW, v[q]); }
+    if (col + q < p.Cout) { store1(at + (col + q) * p.outPlane, v[q]); }
   }
 }
 
@@ -86,50 +97,58 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let n0 = divide(q0, p.OHW, p.invOHW);
   let r0 = q0 - n0 * p.OHW;
   let oh0 = divide(r0, p.OW, p.invOW);
-  let x0 = gx + (n0 * p.HWp + (oh0 * p.Wp + r0 - oh0 * p.OW) * p.stride) * p.Cp4;
-  let y0 = (n0 * p.Ctot + g * p.Cout) * p.OHW + r0;
+  let x0 = gx + p.inOff + (n0 * p.HWp + (oh0 * p.Wp + r0 - oh0 * p.OW) * p.stride) * p.Cp4;
+  let y0 = (n0 * p.Ctot + g * p.Cout) * p.outPlane + (oh0 * p.outSY + p.outOY) * p.outW +
+    (r0 - oh0 * p.OW) * p.outSX + p.outOX;
   let q1 = min(pix0 + 1u, lastP);
   let n1 = divide(q1, p.OHW, p.invOHW);
   let r1 = q1 - n1 * p.OHW;
   let oh1 = divide(r1, p.OW, p.invOW);
-  let x1 = gx + (n1 * p.HWp + (oh1 * p.Wp + r1 - oh1 * p.OW) * p.stride) * p.Cp4;
-  let y1 = (n1 * p.Ctot + g * p.Cout) * p.OHW + r1;
+  let x1 = gx + p.inOff + (n1 * p.HWp + (oh1 * p.Wp + r1 - oh1 * p.OW) * p.stride) * p.Cp4;
+  let y1 = (n1 * p.Ctot + g * p.Cout) * p.outPlane + (oh1 * p.outSY + p.outOY) * p.outW +
+    (r1 - oh1 * p.OW) * p.outSX + p.outOX;
   let q2 = min(pix0 + 2u, lastP);
   let n2 = divide(q2, p.OHW, p.invOHW);
   let r2 = q2 - n2 * p.OHW;
   let oh2 = divide(r2, p.OW, p.invOW);
-  let x2 = gx + (n2 * p.HWp + (oh2 * p.Wp + r2 - oh2 * p.OW) * p.stride) * p.Cp4;
-  let y2 = (n2 * p.Ctot + g * p.Cout) * p.OHW + r2;
+  let x2 = gx + p.inOff + (n2 * p.HWp + (oh2 * p.Wp + r2 - oh2 * p.OW) * p.stride) * p.Cp4;
+  let y2 = (n2 * p.Ctot + g * p.Cout) * p.outPlane + (oh2 * p.outSY + p.outOY) * p.outW +
+    (r2 - oh2 * p.OW) * p.outSX + p.outOX;
   let q3 = min(pix0 + 3u, lastP);
   let n3 = divide(q3, p.OHW, p.invOHW);
   let r3 = q3 - n3 * p.OHW;
   let oh3 = divide(r3, p.OW, p.invOW);
-  let x3 = gx + (n3 * p.HWp + (oh3 * p.Wp + r3 - oh3 * p.OW) * p.stride) * p.Cp4;
-  let y3 = (n3 * p.Ctot + g * p.Cout) * p.OHW + r3;
+  let x3 = gx + p.inOff + (n3 * p.HWp + (oh3 * p.Wp + r3 - oh3 * p.OW) * p.stride) * p.Cp4;
+  let y3 = (n3 * p.Ctot + g * p.Cout) * p.outPlane + (oh3 * p.outSY + p.outOY) * p.outW +
+    (r3 - oh3 * p.OW) * p.outSX + p.outOX;
   let q4 = min(pix0 + 4u, lastP);
   let n4 = divide(q4, p.OHW, p.invOHW);
   let r4 = q4 - n4 * p.OHW;
   let oh4 = divide(r4, p.OW, p.invOW);
-  let x4 = gx + (n4 * p.HWp + (oh4 * p.Wp + r4 - oh4 * p.OW) * p.stride) * p.Cp4;
-  let y4 = (n4 * p.Ctot + g * p.Cout) * p.OHW + r4;
+  let x4 = gx + p.inOff + (n4 * p.HWp + (oh4 * p.Wp + r4 - oh4 * p.OW) * p.stride) * p.Cp4;
+  let y4 = (n4 * p.Ctot + g * p.Cout) * p.outPlane + (oh4 * p.outSY + p.outOY) * p.outW +
+    (r4 - oh4 * p.OW) * p.outSX + p.outOX;
   let q5 = min(pix0 + 5u, lastP);
   let n5 = divide(q5, p.OHW, p.invOHW);
   let r5 = q5 - n5 * p.OHW;
   let oh5 = divide(r5, p.OW, p.invOW);
-  let x5 = gx + (n5 * p.HWp + (oh5 * p.Wp + r5 - oh5 * p.OW) * p.stride) * p.Cp4;
-  let y5 = (n5 * p.Ctot + g * p.Cout) * p.OHW + r5;
+  let x5 = gx + p.inOff + (n5 * p.HWp + (oh5 * p.Wp + r5 - oh5 * p.OW) * p.stride) * p.Cp4;
+  let y5 = (n5 * p.Ctot + g * p.Cout) * p.outPlane + (oh5 * p.outSY + p.outOY) * p.outW +
+    (r5 - oh5 * p.OW) * p.outSX + p.outOX;
   let q6 = min(pix0 + 6u, lastP);
   let n6 = divide(q6, p.OHW, p.invOHW);
   let r6 = q6 - n6 * p.OHW;
   let oh6 = divide(r6, p.OW, p.invOW);
-  let x6 = gx + (n6 * p.HWp + (oh6 * p.Wp + r6 - oh6 * p.OW) * p.stride) * p.Cp4;
-  let y6 = (n6 * p.Ctot + g * p.Cout) * p.OHW + r6;
+  let x6 = gx + p.inOff + (n6 * p.HWp + (oh6 * p.Wp + r6 - oh6 * p.OW) * p.stride) * p.Cp4;
+  let y6 = (n6 * p.Ctot + g * p.Cout) * p.outPlane + (oh6 * p.outSY + p.outOY) * p.outW +
+    (r6 - oh6 * p.OW) * p.outSX + p.outOX;
   let q7 = min(pix0 + 7u, lastP);
   let n7 = divide(q7, p.OHW, p.invOHW);
   let r7 = q7 - n7 * p.OHW;
   let oh7 = divide(r7, p.OW, p.invOW);
-  let x7 = gx + (n7 * p.HWp + (oh7 * p.Wp + r7 - oh7 * p.OW) * p.stride) * p.Cp4;
-  let y7 = (n7 * p.Ctot + g * p.Cout) * p.OHW + r7;
+  let x7 = gx + p.inOff + (n7 * p.HWp + (oh7 * p.Wp + r7 - oh7 * p.OW) * p.stride) * p.Cp4;
+  let y7 = (n7 * p.Ctot + g * p.Cout) * p.outPlane + (oh7 * p.outSY + p.outOY) * p.outW +
+    (r7 - oh7 * p.OW) * p.outSX + p.outOX;
   let lastC = p.Cout - 1u;
   let w0 = (g * p.Cout + min(col0 + 0u, lastC)) * p.Kq;
   let w1 = (g * p.Cout + min(col0 + 1u, lastC)) * p.Kq;
@@ -284,38 +303,38 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     }
   }
   if (p.vecOut != 0u) {
-    storePixels(y0 + (col0 + 0u) * p.OHW, pix0 + 0u < p.P, col0 + 0u, vec4(c0_0.x, c1_0.x, c2_0.x, c3_0.x));
-    storePixels(y0 + (col0 + 1u) * p.OHW, pix0 + 0u < p.P, col0 + 1u, vec4(c0_0.y, c1_0.y, c2_0.y, c3_0.y));
-    storePixels(y0 + (col0 + 2u) * p.OHW, pix0 + 0u < p.P, col0 + 2u, vec4(c0_0.z, c1_0.z, c2_0.z, c3_0.z));
-    storePixels(y0 + (col0 + 3u) * p.OHW, pix0 + 0u < p.P, col0 + 3u, vec4(c0_0.w, c1_0.w, c2_0.w, c3_0.w));
-    storePixels(y0 + (col0 + 4u) * p.OHW, pix0 + 0u < p.P, col0 + 4u, vec4(c0_1.x, c1_1.x, c2_1.x, c3_1.x));
-    storePixels(y0 + (col0 + 5u) * p.OHW, pix0 + 0u < p.P, col0 + 5u, vec4(c0_1.y, c1_1.y, c2_1.y, c3_1.y));
-    storePixels(y0 + (col0 + 6u) * p.OHW, pix0 + 0u < p.P, col0 + 6u, vec4(c0_1.z, c1_1.z, c2_1.z, c3_1.z));
-    storePixels(y0 + (col0 + 7u) * p.OHW, pix0 + 0u < p.P, col0 + 7u, vec4(c0_1.w, c1_1.w, c2_1.w, c3_1.w));
-    storePixels(y0 + (col0 + 8u) * p.OHW, pix0 + 0u < p.P, col0 + 8u, vec4(c0_2.x, c1_2.x, c2_2.x, c3_2.x));
-    storePixels(y0 + (col0 + 9u) * p.OHW, pix0 + 0u < p.P, col0 + 9u, vec4(c0_2.y, c1_2.y, c2_2.y, c3_2.y));
-    storePixels(y0 + (col0 + 10u) * p.OHW, pix0 + 0u < p.P, col0 + 10u, vec4(c0_2.z, c1_2.z, c2_2.z, c3_2.z));
-    storePixels(y0 + (col0 + 11u) * p.OHW, pix0 + 0u < p.P, col0 + 11u, vec4(c0_2.w, c1_2.w, c2_2.w, c3_2.w));
-    storePixels(y0 + (col0 + 12u) * p.OHW, pix0 + 0u < p.P, col0 + 12u, vec4(c0_3.x, c1_3.x, c2_3.x, c3_3.x));
-    storePixels(y0 + (col0 + 13u) * p.OHW, pix0 + 0u < p.P, col0 + 13u, vec4(c0_3.y, c1_3.y, c2_3.y, c3_3.y));
-    storePixels(y0 + (col0 + 14u) * p.OHW, pix0 + 0u < p.P, col0 + 14u, vec4(c0_3.z, c1_3.z, c2_3.z, c3_3.z));
-    storePixels(y0 + (col0 + 15u) * p.OHW, pix0 + 0u < p.P, col0 + 15u, vec4(c0_3.w, c1_3.w, c2_3.w, c3_3.w));
-    storePixels(y4 + (col0 + 0u) * p.OHW, pix0 + 4u < p.P, col0 + 0u, vec4(c4_0.x, c5_0.x, c6_0.x, c7_0.x));
-    storePixels(y4 + (col0 + 1u) * p.OHW, pix0 + 4u < p.P, col0 + 1u, vec4(c4_0.y, c5_0.y, c6_0.y, c7_0.y));
-    storePixels(y4 + (col0 + 2u) * p.OHW, pix0 + 4u < p.P, col0 + 2u, vec4(c4_0.z, c5_0.z, c6_0.z, c7_0.z));
-    storePixels(y4 + (col0 + 3u) * p.OHW, pix0 + 4u < p.P, col0 + 3u, vec4(c4_0.w, c5_0.w, c6_0.w, c7_0.w));
-    storePixels(y4 + (col0 + 4u) * p.OHW, pix0 + 4u < p.P, col0 + 4u, vec4(c4_1.x, c5_1.x, c6_1.x, c7_1.x));
-    storePixels(y4 + (col0 + 5u) * p.OHW, pix0 + 4u < p.P, col0 + 5u, vec4(c4_1.y, c5_1.y, c6_1.y, c7_1.y));
-    storePixels(y4 + (col0 + 6u) * p.OHW, pix0 + 4u < p.P, col0 + 6u, vec4(c4_1.z, c5_1.z, c6_1.z, c7_1.z));
-    storePixels(y4 + (col0 + 7u) * p.OHW, pix0 + 4u < p.P, col0 + 7u, vec4(c4_1.w, c5_1.w, c6_1.w, c7_1.w));
-    storePixels(y4 + (col0 + 8u) * p.OHW, pix0 + 4u < p.P, col0 + 8u, vec4(c4_2.x, c5_2.x, c6_2.x, c7_2.x));
-    storePixels(y4 + (col0 + 9u) * p.OHW, pix0 + 4u < p.P, col0 + 9u, vec4(c4_2.y, c5_2.y, c6_2.y, c7_2.y));
-    storePixels(y4 + (col0 + 10u) * p.OHW, pix0 + 4u < p.P, col0 + 10u, vec4(c4_2.z, c5_2.z, c6_2.z, c7_2.z));
-    storePixels(y4 + (col0 + 11u) * p.OHW, pix0 + 4u < p.P, col0 + 11u, vec4(c4_2.w, c5_2.w, c6_2.w, c7_2.w));
-    storePixels(y4 + (col0 + 12u) * p.OHW, pix0 + 4u < p.P, col0 + 12u, vec4(c4_3.x, c5_3.x, c6_3.x, c7_3.x));
-    storePixels(y4 + (col0 + 13u) * p.OHW, pix0 + 4u < p.P, col0 + 13u, vec4(c4_3.y, c5_3.y, c6_3.y, c7_3.y));
-    storePixels(y4 + (col0 + 14u) * p.OHW, pix0 + 4u < p.P, col0 + 14u, vec4(c4_3.z, c5_3.z, c6_3.z, c7_3.z));
-    storePixels(y4 + (col0 + 15u) * p.OHW, pix0 + 4u < p.P, col0 + 15u, vec4(c4_3.w, c5_3.w, c6_3.w, c7_3.w));
+    storePixels(y0 + (col0 + 0u) * p.outPlane, pix0 + 0u < p.P, col0 + 0u, vec4(c0_0.x, c1_0.x, c2_0.x, c3_0.x));
+    storePixels(y0 + (col0 + 1u) * p.outPlane, pix0 + 0u < p.P, col0 + 1u, vec4(c0_0.y, c1_0.y, c2_0.y, c3_0.y));
+    storePixels(y0 + (col0 + 2u) * p.outPlane, pix0 + 0u < p.P, col0 + 2u, vec4(c0_0.z, c1_0.z, c2_0.z, c3_0.z));
+    storePixels(y0 + (col0 + 3u) * p.outPlane, pix0 + 0u < p.P, col0 + 3u, vec4(c0_0.w, c1_0.w, c2_0.w, c3_0.w));
+    storePixels(y0 + (col0 + 4u) * p.outPlane, pix0 + 0u < p.P, col0 + 4u, vec4(c0_1.x, c1_1.x, c2_1.x, c3_1.x));
+    storePixels(y0 + (col0 + 5u) * p.outPlane, pix0 + 0u < p.P, col0 + 5u, vec4(c0_1.y, c1_1.y, c2_1.y, c3_1.y));
+    storePixels(y0 + (col0 + 6u) * p.outPlane, pix0 + 0u < p.P, col0 + 6u, vec4(c0_1.z, c1_1.z, c2_1.z, c3_1.z));
+    storePixels(y0 + (col0 + 7u) * p.outPlane, pix0 + 0u < p.P, col0 + 7u, vec4(c0_1.w, c1_1.w, c2_1.w, c3_1.w));
+    storePixels(y0 + (col0 + 8u) * p.outPlane, pix0 + 0u < p.P, col0 + 8u, vec4(c0_2.x, c1_2.x, c2_2.x, c3_2.x));
+    storePixels(y0 + (col0 + 9u) * p.outPlane, pix0 + 0u < p.P, col0 + 9u, vec4(c0_2.y, c1_2.y, c2_2.y, c3_2.y));
+    storePixels(y0 + (col0 + 10u) * p.outPlane, pix0 + 0u < p.P, col0 + 10u, vec4(c0_2.z, c1_2.z, c2_2.z, c3_2.z));
+    storePixels(y0 + (col0 + 11u) * p.outPlane, pix0 + 0u < p.P, col0 + 11u, vec4(c0_2.w, c1_2.w, c2_2.w, c3_2.w));
+    storePixels(y0 + (col0 + 12u) * p.outPlane, pix0 + 0u < p.P, col0 + 12u, vec4(c0_3.x, c1_3.x, c2_3.x, c3_3.x));
+    storePixels(y0 + (col0 + 13u) * p.outPlane, pix0 + 0u < p.P, col0 + 13u, vec4(c0_3.y, c1_3.y, c2_3.y, c3_3.y));
+    storePixels(y0 + (col0 + 14u) * p.outPlane, pix0 + 0u < p.P, col0 + 14u, vec4(c0_3.z, c1_3.z, c2_3.z, c3_3.z));
+    storePixels(y0 + (col0 + 15u) * p.outPlane, pix0 + 0u < p.P, col0 + 15u, vec4(c0_3.w, c1_3.w, c2_3.w, c3_3.w));
+    storePixels(y4 + (col0 + 0u) * p.outPlane, pix0 + 4u < p.P, col0 + 0u, vec4(c4_0.x, c5_0.x, c6_0.x, c7_0.x));
+    storePixels(y4 + (col0 + 1u) * p.outPlane, pix0 + 4u < p.P, col0 + 1u, vec4(c4_0.y, c5_0.y, c6_0.y, c7_0.y));
+    storePixels(y4 + (col0 + 2u) * p.outPlane, pix0 + 4u < p.P, col0 + 2u, vec4(c4_0.z, c5_0.z, c6_0.z, c7_0.z));
+    storePixels(y4 + (col0 + 3u) * p.outPlane, pix0 + 4u < p.P, col0 + 3u, vec4(c4_0.w, c5_0.w, c6_0.w, c7_0.w));
+    storePixels(y4 + (col0 + 4u) * p.outPlane, pix0 + 4u < p.P, col0 + 4u, vec4(c4_1.x, c5_1.x, c6_1.x, c7_1.x));
+    storePixels(y4 + (col0 + 5u) * p.outPlane, pix0 + 4u < p.P, col0 + 5u, vec4(c4_1.y, c5_1.y, c6_1.y, c7_1.y));
+    storePixels(y4 + (col0 + 6u) * p.outPlane, pix0 + 4u < p.P, col0 + 6u, vec4(c4_1.z, c5_1.z, c6_1.z, c7_1.z));
+    storePixels(y4 + (col0 + 7u) * p.outPlane, pix0 + 4u < p.P, col0 + 7u, vec4(c4_1.w, c5_1.w, c6_1.w, c7_1.w));
+    storePixels(y4 + (col0 + 8u) * p.outPlane, pix0 + 4u < p.P, col0 + 8u, vec4(c4_2.x, c5_2.x, c6_2.x, c7_2.x));
+    storePixels(y4 + (col0 + 9u) * p.outPlane, pix0 + 4u < p.P, col0 + 9u, vec4(c4_2.y, c5_2.y, c6_2.y, c7_2.y));
+    storePixels(y4 + (col0 + 10u) * p.outPlane, pix0 + 4u < p.P, col0 + 10u, vec4(c4_2.z, c5_2.z, c6_2.z, c7_2.z));
+    storePixels(y4 + (col0 + 11u) * p.outPlane, pix0 + 4u < p.P, col0 + 11u, vec4(c4_2.w, c5_2.w, c6_2.w, c7_2.w));
+    storePixels(y4 + (col0 + 12u) * p.outPlane, pix0 + 4u < p.P, col0 + 12u, vec4(c4_3.x, c5_3.x, c6_3.x, c7_3.x));
+    storePixels(y4 + (col0 + 13u) * p.outPlane, pix0 + 4u < p.P, col0 + 13u, vec4(c4_3.y, c5_3.y, c6_3.y, c7_3.y));
+    storePixels(y4 + (col0 + 14u) * p.outPlane, pix0 + 4u < p.P, col0 + 14u, vec4(c4_3.z, c5_3.z, c6_3.z, c7_3.z));
+    storePixels(y4 + (col0 + 15u) * p.outPlane, pix0 + 4u < p.P, col0 + 15u, vec4(c4_3.w, c5_3.w, c6_3.w, c7_3.w));
   } else {
     storeChannels(y0, pix0 + 0u < p.P, col0 + 0u, c0_0);
     storeChannels(y0, pix0 + 0u < p.P, col0 + 4u, c0_1);

@@ -36,8 +36,12 @@ export function conv2dForwardWgsl(TM = CONV_TM, TN = CONV_TN): string {
 // channels padded to Cp (a multiple of 4); wp is the weight as [G][Cout][kh][kw][Cp]. Rows
 // of the GEMM are output pixels (N·OH·OW), columns output channels, and K runs over
 // (ky, kx, c) four channels at a time, so every load is a vec4 and needs no bounds test.
-// The input gradient uses this kernel too, on the stride-dilated output gradient with the
-// weights flipped (conv2d_pack_weight.wgsl, flip = 1) and stride 1.
+// The input gradient uses this kernel too, with stride 1, once per output phase
+// (ih mod stride, iw mod stride): each phase is a plain convolution of the padded output
+// gradient with its own flipped sub-kernel (conv2d_pack_weight.wgsl, flip = 1), starting
+// inOff vec4s into xp and writing every outSY-th row from outOY (every outSX-th column
+// from outOX) of an outW-wide output with outPlane pixels per channel. The forward pass
+// uses inOff = 0, outSY = outSX = 1, outPlane = OH·OW.
 //
 // Each invocation keeps ${TM} pixels × ${TN} channels in registers (see matmul.wgsl for why).
 // Invocations are numbered lane = pixelLane · colLanes + colLane, with no idle ones
@@ -65,6 +69,13 @@ struct Params {
   gx: u32,
   accumulate: u32,
   vecOut: u32,
+  inOff: u32,
+  outPlane: u32,
+  outW: u32,
+  outSY: u32,
+  outOY: u32,
+  outSX: u32,
+  outOX: u32,
   invOW: f32,
   invOHW: f32,
   invColLanes: f32,
@@ -86,7 +97,7 @@ fn store1(i: u32, v: f32) {
 fn storeChannels(at: u32, pixelOk: bool, col: u32, v: vec4<f32>) {
   if (!pixelOk) { return; }
   for (var q = 0u; q < 4u; q++) {
-    if (col + q < p.Cout) { store1(at + (col + q) * p.OHW, v[q]); }
+    if (col + q < p.Cout) { store1(at + (col + q) * p.outPlane, v[q]); }
   }
 }
 
@@ -111,8 +122,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let n${i} = divide(q${i}, p.OHW, p.invOHW);
   let r${i} = q${i} - n${i} * p.OHW;
   let oh${i} = divide(r${i}, p.OW, p.invOW);
-  let x${i} = gx + (n${i} * p.HWp + (oh${i} * p.Wp + r${i} - oh${i} * p.OW) * p.stride) * p.Cp4;
-  let y${i} = (n${i} * p.Ctot + g * p.Cout) * p.OHW + r${i};`);
+  let x${i} = gx + p.inOff + (n${i} * p.HWp + (oh${i} * p.Wp + r${i} - oh${i} * p.OW) * p.stride) * p.Cp4;
+  let y${i} = (n${i} * p.Ctot + g * p.Cout) * p.outPlane + (oh${i} * p.outSY + p.outOY) * p.outW +
+    (r${i} - oh${i} * p.OW) * p.outSX + p.outOX;`);
   }
   push(`  let lastC = p.Cout - 1u;`);
   for (let j = 0; j < TN; j++) {
@@ -148,7 +160,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       for (let q = 0; q < 4; q++) {
         const c = [0, 1, 2, 3].map((r) => `c${4 * h + r}_${j}.${"xyzw"[q]}`).join(", ");
         push(
-          `    storePixels(y${4 * h} + (col0 + ${4 * j + q}u) * p.OHW, pix0 + ${4 * h}u < p.P, ` +
+          `    storePixels(y${4 * h} + (col0 + ${4 * j + q}u) * p.outPlane, pix0 + ${
+            4 * h
+          }u < p.P, ` +
             `col0 + ${4 * j + q}u, vec4(${c}));`,
         );
       }

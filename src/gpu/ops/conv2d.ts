@@ -68,7 +68,7 @@ export async function conv2dForward(
     stride: s.stride,
     accumulate: !!opts.accumulate,
   }, label);
-  return [xp.dispatch, wp.dispatch, gemm];
+  return [xp.dispatch, ...wp.dispatches, gemm];
 }
 
 /**
@@ -90,6 +90,17 @@ export async function conv2dBackwardInput(
   const G = s.groups, Cg = s.Cin / G, cog = s.Cout / G;
   const label = `conv2dBackwardInput ${describe(s)}`;
   if (isDepthwise(s)) return await depthwiseBackwardInput(gpu, t, s, !!opts.accumulate, label);
+  // Output phase (a, b) = (ih mod stride, iw mod stride) receives only the taps
+  // ky ≡ a + pad (mod stride), kx ≡ b + pad: a stride-1 convolution of dy with that
+  // flipped sub-kernel. One padded copy of dy serves every phase, at its own offset.
+  const rowPhases = phases(s.H, s.kh, s.stride, s.pad),
+    colPhases = phases(s.W, s.kw, s.stride, s.pad);
+  const span = (ph: Phase[], size: number) => {
+    const top = Math.max(0, ...ph.map((q) => -q.off));
+    const bottom = Math.max(size, ...ph.map((q) => q.off + q.outputs + q.taps - 1));
+    return { pad: top, packed: top + bottom };
+  };
+  const rows = span(rowPhases, OH), cols = span(colPhases, OW);
   const dyp = await packInput(gpu, t.dy, {
     N: s.N,
     C: s.Cout,
@@ -97,25 +108,77 @@ export async function conv2dBackwardInput(
     Cg: cog,
     srcH: OH,
     srcW: OW,
-    Hp: s.H + s.kh - 1,
-    Wp: s.W + s.kw - 1,
-    padT: s.kh - 1 - s.pad,
-    padL: s.kw - 1 - s.pad,
-    dil: s.stride,
+    Hp: rows.packed,
+    Wp: cols.packed,
+    padT: rows.pad,
+    padL: cols.pad,
+    dil: 1,
   }, label);
-  const wq = await packWeight(gpu, t.w, { G, Cg, cog, kh: s.kh, kw: s.kw, flip: true }, label);
-  const gemm = await implicitGemm(gpu, dyp, wq, t.dx, {
-    N: s.N,
-    OH: s.H,
-    OW: s.W,
-    cols: Cg,
-    Ctot: s.Cin,
-    kh: s.kh,
-    kw: s.kw,
-    stride: 1,
-    accumulate: !!opts.accumulate,
-  }, label);
-  return [dyp.dispatch, wq.dispatch, gemm];
+  const out: Dispatch[] = [dyp.dispatch];
+  for (const ry of rowPhases) {
+    for (const rx of colPhases) {
+      if (ry.outputs === 0 || rx.outputs === 0) continue;
+      const wq = await packWeight(gpu, t.w, {
+        G,
+        Cg,
+        cog,
+        kh: s.kh,
+        kw: s.kw,
+        flip: true,
+        sub: { subH: ry.taps, subW: rx.taps, ky0: ry.tap0, kx0: rx.tap0, step: s.stride },
+      }, label);
+      out.push(...wq.dispatches);
+      out.push(
+        await implicitGemm(gpu, dyp, wq, t.dx, {
+          N: s.N,
+          OH: ry.outputs,
+          OW: rx.outputs,
+          cols: Cg,
+          Ctot: s.Cin,
+          kh: ry.taps,
+          kw: rx.taps,
+          stride: 1,
+          accumulate: !!opts.accumulate,
+          inOff: ((ry.off + rows.pad) * dyp.Wp + rx.off + cols.pad) * dyp.Cp4,
+          out: {
+            plane: s.H * s.W,
+            width: s.W,
+            sy: s.stride,
+            oy: ry.phase,
+            sx: s.stride,
+            ox: rx.phase,
+          },
+        }, label),
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * One output phase of a strided layer's input gradient along one axis: outputs
+ * i = stride·u + phase (u < outputs) take taps k = tap0 + stride·j (j < taps) from gradient
+ * rows u + off + (taps − 1 − j).
+ */
+interface Phase {
+  phase: number;
+  outputs: number;
+  tap0: number;
+  taps: number;
+  off: number;
+}
+
+function phases(size: number, k: number, stride: number, pad: number): Phase[] {
+  const out: Phase[] = [];
+  for (let phase = 0; phase < stride; phase++) {
+    const tap0 = (phase + pad) % stride;
+    const taps = tap0 < k ? Math.ceil((k - tap0) / stride) : 0;
+    const outputs = phase < size ? Math.ceil((size - phase) / stride) : 0;
+    // ih + pad − k = stride·oh with k = tap0 + stride·j: oh = u + ⌊(phase + pad) / stride⌋ − j.
+    const off = Math.floor((phase + pad) / stride) - taps + 1;
+    out.push({ phase, outputs, tap0, taps, off });
+  }
+  return out;
 }
 
 /**
@@ -290,13 +353,25 @@ async function packInput(
 async function packWeight(
   gpu: Gpu,
   w: Tensor,
-  d: { G: number; Cg: number; cog: number; kh: number; kw: number; flip: boolean },
+  d: {
+    G: number;
+    Cg: number;
+    cog: number;
+    kh: number;
+    kw: number;
+    flip: boolean;
+    /** For flip: the taps of one output phase (default: the whole kernel). */
+    sub?: { subH: number; subW: number; ky0: number; kx0: number; step: number };
+  },
   label: string,
-): Promise<{ dispatch: Dispatch; tensor: Tensor; Cp4: number }> {
+): Promise<{ dispatches: Dispatch[]; tensor: Tensor; Cp4: number }> {
   const rows = d.flip ? d.Cg : d.cog;
   const Cp4 = Math.ceil((d.flip ? d.cog : d.Cg) / 4);
-  const khw = d.kh * d.kw;
-  const tensor = gpu.tensor([d.G, rows, khw, Cp4 * 4], "conv2d.packedWeight");
+  const sub = d.sub ?? { subH: d.kh, subW: d.kw, ky0: 0, kx0: 0, step: 1 };
+  const taps = sub.subH * sub.subW;
+  const tensor = gpu.tensor([d.G, rows, Math.max(1, taps), Cp4 * 4], "conv2d.packedWeight");
+  // A phase with no taps (a 1×1 kernel at stride 2) convolves nothing: its outputs are 0.
+  if (taps === 0) return { dispatches: [], tensor, Cp4 };
   const dispatch = await gpu.dispatch("conv2d_pack_weight", {
     label: `${label}: pack weight`,
     uniforms: params([
@@ -307,15 +382,20 @@ async function packWeight(
       ["u32", Cp4],
       ["u32", rows],
       ["u32", d.flip ? 1 : 0],
+      ["u32", sub.subH],
+      ["u32", sub.subW],
+      ["u32", sub.ky0],
+      ["u32", sub.kx0],
+      ["u32", sub.step],
     ]),
     tensors: [w, tensor],
     groups: checkGrid(
       label,
-      [Math.ceil((khw * Cp4) / WG), d.G * rows, 1],
+      [Math.ceil((taps * Cp4) / WG), d.G * rows, 1],
       gpu.limits.maxComputeWorkgroupsPerDimension,
     ),
   });
-  return { dispatch, tensor, Cp4 };
+  return { dispatches: [dispatch], tensor, Cp4 };
 }
 
 /** The implicit GEMM of conv2d_forward.wgsl over packed operands, writing NCHW output. */
@@ -334,10 +414,18 @@ async function implicitGemm(
     kw: number;
     stride: number;
     accumulate: boolean;
+    /** vec4s into the packed input where pixel (0, 0) reads (an input-gradient phase). */
+    inOff?: number;
+    /** Where pixel (oh, ow) lands: row sy·oh + oy, column sx·ow + ox of a plane × width output. */
+    out?: { plane: number; width: number; sy: number; oy: number; sx: number; ox: number };
   },
   label: string,
 ): Promise<Dispatch> {
   const G = d.Ctot / d.cols;
+  const o = d.out ?? { plane: d.OH * d.OW, width: d.OW, sy: 1, oy: 0, sx: 1, ox: 0 };
+  // Four consecutive pixels are four consecutive floats only for a dense, unshifted output.
+  const dense = o.sy === 1 && o.oy === 0 && o.sx === 1 && o.ox === 0 && o.width === d.OW;
+  const vecOut = dense && o.plane % 4 === 0 && (d.OH * d.OW) % 4 === 0;
   const P = d.N * d.OH * d.OW;
   if (P >= MAX_INDEX) {
     throw new Error(`${label}: ${P} output pixels exceed the kernels' index range 2^24`);
@@ -366,7 +454,14 @@ async function implicitGemm(
       ["u32", colLanes],
       ["u32", gx],
       ["u32", d.accumulate ? 1 : 0],
-      ["u32", (d.OH * d.OW) % 4 === 0 ? 1 : 0],
+      ["u32", vecOut ? 1 : 0],
+      ["u32", d.inOff ?? 0],
+      ["u32", o.plane],
+      ["u32", o.width],
+      ["u32", o.sy],
+      ["u32", o.oy],
+      ["u32", o.sx],
+      ["u32", o.ox],
       ["f32", 1 / d.OW],
       ["f32", 1 / (d.OH * d.OW)],
       ["f32", 1 / colLanes],
@@ -511,7 +606,7 @@ async function depthwiseForward(
     stride: s.stride,
     accumulate,
   }, label);
-  return [xp.dispatch, wp.dispatch, conv];
+  return [xp.dispatch, ...wp.dispatches, conv];
 }
 
 async function depthwiseBackwardInput(
@@ -548,7 +643,7 @@ async function depthwiseBackwardInput(
     stride: 1,
     accumulate,
   }, label);
-  return [dyp.dispatch, wq.dispatch, conv];
+  return [dyp.dispatch, ...wq.dispatches, conv];
 }
 
 async function depthwiseBackwardWeight(
