@@ -8,7 +8,7 @@ import { InputError } from "../src/cli/errors.ts";
 import {
   DEMO_SIZES,
   type DemoPlan,
-  findDataRoot,
+  findDemoData,
   lfwPlan,
   runDemo,
   summaryLines,
@@ -47,7 +47,7 @@ async function main(args: string[]): Promise<number> {
   }
   let plan: DemoPlan;
   if (a.lfw) {
-    const root = await findDataRoot(a.data);
+    const root = await findDemoData(a.data);
     plan = lfwPlan(a.out ?? "report/demo-lfw", root, steps);
   } else {
     const size = { ...DEMO_SIZES[a.tiny ? "tiny" : "default"] };

@@ -3,7 +3,7 @@
 // tasks/demo.ts as a process with the deno.json task's permissions (writes only to its
 // report folder) that must leave a complete report folder.
 import { assert, assertEquals, assertRejects, assertStringIncludes } from "@std/assert";
-import { DEMO_SIZES, findDataRoot, lfwPlan, syntheticPlan } from "../src/experiment/demo.ts";
+import { DEMO_SIZES, findDemoData, lfwPlan, syntheticPlan } from "../src/experiment/demo.ts";
 import { formatPipeline } from "../src/experiment/commands.ts";
 import { openRecordStream } from "../src/format/stream.ts";
 import { InputError } from "../src/cli/errors.ts";
@@ -48,7 +48,7 @@ Deno.test("demo plan (synthetic): prepare | align | train, then embed | tee | ev
     formatPipeline(evaluation.stages, evaluation),
     "p2sgrad embed --model report/demo/run/model.safetensors report/demo/data/pairs.faces.arrow | " +
       "tee report/demo/data/embeddings.arrow | p2sgrad evaluate --protocol lfw --pairs report/demo/data/pairs.txt " +
-      "--plot report/demo/roc.svg --table > report/demo/metrics.json",
+      "--name 'resnet-lite + p2sgrad' --plot report/demo/roc.svg --table > report/demo/metrics.json",
   );
 });
 
@@ -82,10 +82,11 @@ Deno.test("demo plan (lfw): CelebA list resized to 64 px for training, LFW align
 
 Deno.test("demo:lfw without the data: a message naming what is missing and what to do", async () => {
   const empty = await Deno.makeTempDir();
-  const e = await assertRejects(() => findDataRoot(empty), InputError);
+  const e = await assertRejects(() => findDemoData(empty), InputError);
   assertStringIncludes(e.message, empty);
   assertStringIncludes(e.message, "celeba_subset_112x112/train_list.txt");
   assertStringIncludes(e.message, "--data DIR or set P2SGRAD_DATA");
+  assertStringIncludes(e.message, "`deno task demo` needs no data");
   await Deno.remove(empty);
 });
 

@@ -2,7 +2,15 @@
 // replaced by a different class, clean_label, ids and pixels stay, the same seed gives the
 // same bytes, and unlabelled faces are refused. Also the synthetic data commands.
 import { assert, assertEquals, assertNotEquals, assertRejects } from "@std/assert";
-import { syntheticPipelines, writeNoisyFaces } from "../src/experiment/data.ts";
+import {
+  findDataRoot,
+  lfwPipelines,
+  syntheticPipelines,
+  writeFoldSubset,
+  writeNoisyFaces,
+} from "../src/experiment/data.ts";
+import { parsePairs } from "../src/data/pairs.ts";
+import { toyFaces } from "../src/train/toy_faces.ts";
 import { openRecordStream } from "../src/format/stream.ts";
 import type { FaceRecord } from "../src/format/records.ts";
 import { InputError } from "../src/cli/errors.ts";
@@ -89,4 +97,62 @@ Deno.test("synthetic data: train and pairs parts come from the same generator se
     "out/data/train.faces.arrow",
     "out/data/pairs.faces.arrow",
   ]);
+});
+
+Deno.test("writeFoldSubset: the first K folds' pairs and exactly the faces they name", async () => {
+  const dir = await Deno.makeTempDir();
+  const opts = { identities: 4, perIdentity: 4, size: 8 };
+  await Deno.writeFile(`${dir}/faces.arrow`, await toyFacesStream(opts));
+  const ids = toyFaces(opts).map((r) => r.id);
+  // Three folds of plain 'id1 id2 same fold' lines; fold 2 names faces no other fold does.
+  const lines = [
+    `${ids[0]} ${ids[1]} 1 0`,
+    `${ids[0]} ${ids[4]} 0 0`,
+    `${ids[5]} ${ids[6]} 1 1`,
+    `${ids[5]} ${ids[8]} 0 1`,
+    `${ids[12]} ${ids[13]} 1 2`,
+    `${ids[9]} ${ids[14]} 0 2`,
+  ];
+  await Deno.writeTextFile(`${dir}/pairs.txt`, lines.join("\n") + "\n");
+  const r = await writeFoldSubset(
+    `${dir}/faces.arrow`,
+    `${dir}/pairs.txt`,
+    2,
+    `${dir}/v.arrow`,
+    `${dir}/v.txt`,
+  );
+  assertEquals(r, { pairs: 4, faces: 6 });
+  const kept = parsePairs(await Deno.readTextFile(`${dir}/v.txt`), "v.txt");
+  assertEquals(kept.folds, 2);
+  assertEquals(kept.pairs.map((p) => [p.a, p.b, p.same, p.fold]), [
+    [ids[0], ids[1], true, 0],
+    [ids[0], ids[4], false, 0],
+    [ids[5], ids[6], true, 1],
+    [ids[5], ids[8], false, 1],
+  ]);
+  const sub = await readAll(`${dir}/v.arrow`), all = await readAll(`${dir}/faces.arrow`);
+  assertEquals(sub.rows.map((x) => x.id), [0, 1, 4, 5, 6, 8].map((i) => ids[i]));
+  for (const x of sub.rows) assertEquals(x.pixels, all.rows[ids.indexOf(x.id)].pixels);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("real data: CelebA resized for training, LFW aligned by landmarks; a clear error without it", async () => {
+  const p = lfwPipelines({ source: "lfw", root: "/d", val_folds: 2 }, "o/data");
+  assertEquals(p.train.stages, [
+    ["prepare", "/d/celeba_subset_112x112/train_list.txt"],
+    ["align", "--mode", "resize", "--size", "64"],
+  ]);
+  assertEquals(p.val.stages[0], [
+    "prepare",
+    "/d/lfw",
+    "--landmarks",
+    "/d/lfw/lfw_landmark_150px.txt",
+  ]);
+  assertEquals(p.pairs, "/d/lfw/pairs.txt");
+  const empty = await Deno.makeTempDir();
+  const e = await assertRejects(() => findDataRoot(empty, "experiment heads --lfw"), InputError);
+  assert(
+    e.message.startsWith("experiment heads --lfw needs the real data") && e.message.includes(empty),
+  );
+  await Deno.remove(empty);
 });

@@ -10,7 +10,7 @@ import {
   EXPERIMENTS,
 } from "../experiment/arms.ts";
 import { shellQuote } from "../experiment/commands.ts";
-import { type DataSettings, noisyTrain, prepareInputs } from "../experiment/data.ts";
+import { type DataSettings, findDataRoot, noisyTrain, prepareInputs } from "../experiment/data.ts";
 import { environment } from "../experiment/env.ts";
 import { makeExecutor, type TrainBudget } from "../experiment/execute.ts";
 import { writeReport } from "../experiment/report.ts";
@@ -47,6 +47,22 @@ const FLAGS = {
     short: "o",
     arg: "DIR",
     help: "report folder (default report/experiment-<name>); reruns resume in it",
+  },
+  lfw: {
+    type: "boolean",
+    help: "real data: train on the CelebA subset (64 px), evaluate on LFW View 2",
+  },
+  data: {
+    type: "string",
+    arg: "DIR",
+    help:
+      "with --lfw: folder of lfw/ and celeba_subset_112x112/ (default $P2SGRAD_DATA, ../shared/data)",
+  },
+  "val-folds": {
+    type: "number",
+    arg: "K",
+    default: 2,
+    help: "with --lfw: LFW folds validated on while training (the curves; 0: none)",
   },
   train: {
     type: "string",
@@ -153,7 +169,9 @@ pairs set (\`p2sgrad embed | p2sgrad evaluate --protocol lfw\`); the stages run 
                P2SGrad run: a table with each head's spread and accuracy against m
 
 Data: synthetic faces by default (made once into DIR/data/ by prepare synthetic | align;
---split train for training, the held-out identities and their pairs for evaluation), or
+--split train for training, the held-out identities and their pairs for evaluation);
+--lfw: the CelebA subset (align --mode resize --size 64) for training and LFW View 2
+(align --size 64 with the landmarks) for evaluation, a few LFW folds for the curves; or
 --train FACES --val FACES --pairs FILE (faces streams from p2sgrad align, the same size).
 
 Writes DIR/report.md (tables, settings, environment, the commands to rerun), results.json,
@@ -169,8 +187,9 @@ ${formatFlags(FLAGS)}
 Examples:
   deno task experiment:heads                       # synthetic faces, default budget
   deno task experiment:noise --heads p2sgrad,arcface,softmax --steps 100 --identities 120
-  p2sgrad experiment heads --train celeba64.arrow --val lfw64.arrow --pairs data/lfw/pairs.txt \\
-    --steps 1500 --out report/heads-celeba`;
+  deno task experiment:heads-lfw                   # CelebA subset → LFW, sized for < 1 hour
+  p2sgrad experiment heads --train mine.arrow --val lfw64.arrow --pairs data/lfw/pairs.txt \\
+    --steps 1500 --out report/heads-mine`;
 
 export const stage: Stage = {
   name: "experiment",
@@ -212,13 +231,23 @@ export interface Resolved {
 }
 
 /** Resolves flags into the experiment's settings (no I/O besides checking given files). */
-export function resolveSettings(kind: ExperimentKind, f: Flags): Resolved {
+export function resolveSettings(kind: ExperimentKind, f: Flags, dataRoot?: string): Resolved {
   const given = [f.train, f.val, f.pairs].filter((x) => x !== undefined).length;
   if (given !== 0 && given !== 3) {
     throw new UsageError("--train, --val and --pairs go together (or none: synthetic faces)");
   }
+  if (f.lfw && given > 0) {
+    throw new UsageError("--lfw brings its own data: leave out --train, --val and --pairs");
+  }
+  if (f.data !== undefined && !f.lfw) throw new UsageError("--data goes with --lfw");
   const int = (name: string, v: number, min: number) => checkRange(name, v, { min, integer: true });
-  const data: DataSettings = f.train
+  const data: DataSettings = f.lfw
+    ? {
+      source: "lfw",
+      root: dataRoot ?? f.data ?? "",
+      val_folds: checkRange("val-folds", f["val-folds"], { min: 0, max: 10, integer: true }),
+    }
+    : f.train
     ? { source: "files", train: f.train, val: f.val!, pairs: f.pairs! }
     : {
       source: "synthetic",
@@ -259,6 +288,8 @@ export function resolveSettings(kind: ExperimentKind, f: Flags): Resolved {
   const args: string[] = ["--out", out];
   if (data.source === "files") {
     args.push("--train", data.train, "--val", data.val, "--pairs", data.pairs);
+  } else if (data.source === "lfw") {
+    args.push("--lfw", "--data", data.root, "--val-folds", String(data.val_folds));
   } else {
     args.push(
       "--identities",
@@ -310,6 +341,8 @@ function settingLines(r: Resolved): string[] {
   const d = r.data, b = r.budget;
   const data = d.source === "synthetic"
     ? `data: synthetic faces, seed ${d.seed}: ${d.identities} identities × ${d.per_identity} images rendered at ${d.render_size} px, aligned to ${d.size} px; 75% of identities train, the held-out 25% form the pairs set`
+    : d.source === "lfw"
+    ? `data: training ${d.root}/celeba_subset_112x112 (resized to 64 px); evaluation LFW View 2 (${d.root}/lfw/pairs.txt, 6,000 pairs; aligned to 64 px with the 150 px landmarks); curves validated on LFW folds 1-${d.val_folds}`
     : `data: training ${d.train}, evaluation ${d.val} with pairs ${d.pairs}`;
   const lines = [
     data,
@@ -340,7 +373,8 @@ async function run(args: string[], io: Io): Promise<number> {
     throw new UsageError(`unknown experiment '${kind}' (known: ${EXPERIMENTS.join(", ")})`);
   }
   if (positional.length > 1) throw new UsageError(`unexpected argument ${positional[1]}`);
-  const r = resolveSettings(kind as ExperimentKind, flags);
+  const root = flags.lfw ? await findDataRoot(flags.data, `experiment ${kind} --lfw`) : undefined;
+  const r = resolveSettings(kind as ExperimentKind, flags, root);
   if (!flags["report-only"] && !(await canRun())) {
     throw new InputError(
       "the experiment runs the stages as processes and needs --allow-run",
@@ -348,7 +382,10 @@ async function run(args: string[], io: Io): Promise<number> {
     );
   }
   const shared = {
-    data: r.data.source === "files"
+    // Where the data folder lies does not change the results: it stays out of the key.
+    data: r.data.source === "lfw"
+      ? { source: "lfw", val_folds: r.data.val_folds }
+      : r.data.source === "files"
       ? {
         source: "files",
         train: await fileFacts(r.data.train),

@@ -1,9 +1,10 @@
-// The data an experiment trains and evaluates on: the built-in synthetic faces (made once
-// into REPORT_DIR/data/ by real prepare | align pipelines and reused by every arm and every
-// rerun), or faces streams and a pairs file given on the command line. Label noise is
-// applied here, to the aligned training stream, with the same seeded function as
-// `prepare --label-noise` (src/data/select.ts), so one aligned stream serves every level.
+// The data an experiment trains and evaluates on: the built-in synthetic faces or the
+// CelebA subset → LFW (made once into REPORT_DIR/data/ by real prepare | align pipelines
+// and reused by every arm and rerun), or faces streams and a pairs file given by the user.
+// Label noise is applied here, to the aligned training stream, with the same seeded
+// function as `prepare --label-noise` (src/data/select.ts), so one stream serves every level.
 import { InputError } from "../cli/errors.ts";
+import { parsePairs } from "../data/pairs.ts";
 import { addLabelNoise, type Labels } from "../data/select.ts";
 import { openRecordStream, RecordStreamWriter } from "../format/stream.ts";
 import { runPipeline } from "../util/pipeline.ts";
@@ -28,13 +29,26 @@ export interface FileData {
   pairs: string;
 }
 
-export type DataSettings = SyntheticData | FileData;
+/** The real data: the CelebA subset for training, LFW View 2 for evaluation, at 64 px. */
+export interface LfwData {
+  source: "lfw";
+  /** Folder holding celeba_subset_112x112/ and lfw/. */
+  root: string;
+  /** LFW folds (of 10) whose faces validate during training (the curves); 0: no validation. */
+  val_folds: number;
+}
+
+export type DataSettings = SyntheticData | FileData | LfwData;
 
 /** The files the arms read, and the commands that made them (none for given files). */
 export interface Inputs {
   train: string;
+  /** Evaluation faces and pairs (the table). */
   val: string;
   pairs: string;
+  /** Faces and pairs validated on while training (the curves): the evaluation set or a part. */
+  curveVal: string | null;
+  curvePairs: string | null;
   commands: string[];
 }
 
@@ -90,11 +104,18 @@ export async function prepareInputs(
         throw new InputError(`${flag} ${path}: no such file`, "check the path");
       }
     }
-    return { train: d.train, val: d.val, pairs: d.pairs, commands: [] };
+    return {
+      train: d.train,
+      val: d.val,
+      pairs: d.pairs,
+      curveVal: d.val,
+      curvePairs: d.pairs,
+      commands: [],
+    };
   }
   const dataDir = `${reportDir}/data`;
   await Deno.mkdir(dataDir, { recursive: true });
-  const p = syntheticPipelines(d, dataDir);
+  const p = d.source === "synthetic" ? syntheticPipelines(d, dataDir) : lfwPipelines(d, dataDir);
   const commands: string[] = [];
   for (const part of [p.train, p.val]) {
     commands.push(`${formatCommand(part.stages)} > ${part.out}`);
@@ -110,7 +131,128 @@ export async function prepareInputs(
       );
     }
   }
-  return { train: p.train.out, val: p.val.out, pairs: p.pairs, commands };
+  if (d.source === "synthetic") {
+    return {
+      train: p.train.out,
+      val: p.val.out,
+      pairs: p.pairs,
+      curveVal: p.val.out,
+      curvePairs: p.pairs,
+      commands,
+    };
+  }
+  // Validating on all of LFW would embed 13,233 faces each time; a few folds draw the curves.
+  let curveVal: string | null = null, curvePairs: string | null = null;
+  if (d.val_folds > 0) {
+    curveVal = `${dataDir}/lfw_val.faces.arrow`;
+    curvePairs = `${dataDir}/lfw_val_pairs.txt`;
+    if (!(await exists(curveVal))) {
+      await writeFoldSubset(p.val.out, p.pairs, d.val_folds, curveVal, curvePairs);
+    }
+    commands.push(
+      `# ${curveVal} and ${curvePairs}: the faces and pairs of LFW folds 1-${d.val_folds} (by the experiment)`,
+    );
+  }
+  return { train: p.train.out, val: p.val.out, pairs: p.pairs, curveVal, curvePairs, commands };
+}
+
+/** The real-data pipelines: CelebA subset resized to 64 px; LFW aligned with its landmarks. */
+export function lfwPipelines(d: LfwData, dataDir: string): {
+  train: { stages: string[][]; out: string };
+  val: { stages: string[][]; out: string };
+  pairs: string;
+} {
+  return {
+    train: {
+      stages: [
+        ["prepare", `${d.root}/celeba_subset_112x112/train_list.txt`],
+        ["align", "--mode", "resize", "--size", "64"],
+      ],
+      out: `${dataDir}/train.faces.arrow`,
+    },
+    val: {
+      stages: [
+        ["prepare", `${d.root}/lfw`, "--landmarks", `${d.root}/lfw/lfw_landmark_150px.txt`],
+        ["align", "--size", "64"],
+      ],
+      out: `${dataDir}/lfw.faces.arrow`,
+    },
+    pairs: `${d.root}/lfw/pairs.txt`,
+  };
+}
+
+/**
+ * Writes the pairs of the first `folds` folds of `pairsPath` ('id1 id2 0|1 fold' lines) and
+ * the faces they name (in stream order) from `facesPath`, each atomically.
+ */
+export async function writeFoldSubset(
+  facesPath: string,
+  pairsPath: string,
+  folds: number,
+  outFaces: string,
+  outPairs: string,
+): Promise<{ pairs: number; faces: number }> {
+  const list = parsePairs(await Deno.readTextFile(pairsPath), pairsPath);
+  const kept = list.pairs.filter((p) => p.fold < folds);
+  const ids = new Set(kept.flatMap((p) => [p.a, p.b]));
+  const stream = await readFaces(facesPath);
+  const tmp = `${outFaces}.partial`;
+  const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
+  let faces = 0;
+  try {
+    const writer = new RecordStreamWriter(file.writable, stream.meta);
+    const S3 = stream.meta.size! * stream.meta.size! * 3;
+    for await (const b of stream.batches()) {
+      const rows = b.id.flatMap((id, i) => (ids.has(id) ? [i] : []));
+      if (rows.length === 0) continue;
+      const pixels = new Uint8Array(rows.length * S3);
+      rows.forEach((r, k) => pixels.set(b.pixels.subarray(r * S3, (r + 1) * S3), k * S3));
+      await writer.writeColumns({
+        length: rows.length,
+        id: rows.map((r) => b.id[r]),
+        identity: rows.map((r) => b.identity[r]),
+        label: Int32Array.from(rows, (r) => b.label[r]),
+        cleanLabel: Int32Array.from(rows, (r) => b.cleanLabel[r]),
+        pixels,
+      });
+      faces += rows.length;
+    }
+    await writer.close();
+  } catch (err) {
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+  const text = kept.map((p) => `${p.a} ${p.b} ${p.same ? 1 : 0} ${p.fold}`).join("\n") + "\n";
+  await Deno.writeTextFile(`${outPairs}.partial`, text);
+  await Deno.rename(`${outPairs}.partial`, outPairs);
+  await Deno.rename(tmp, outFaces);
+  return { pairs: kept.length, faces };
+}
+
+/** The data folder: `given`, else $P2SGRAD_DATA, else ../shared/data beside the checkout. */
+export async function findDataRoot(given: string | undefined, what: string): Promise<string> {
+  const candidates = given !== undefined
+    ? [given]
+    : [Deno.env.get("P2SGRAD_DATA"), new URL("../../../shared/data", import.meta.url).pathname]
+      .filter((x): x is string => !!x);
+  const need = [
+    "lfw/pairs.txt",
+    "lfw/lfw_landmark_150px.txt",
+    "celeba_subset_112x112/train_list.txt",
+  ];
+  for (const root of candidates) {
+    let ok = true;
+    for (const f of need) {
+      if (!(await exists(`${root}/${f}`))) ok = false;
+    }
+    if (ok) return root.replace(/\/$/, "");
+  }
+  throw new InputError(
+    `${what} needs the real data: ${need.join(", ")}, not all found in ${
+      candidates.join(" or ") || "(no folder given)"
+    }`,
+    "pass --data DIR or set P2SGRAD_DATA to the folder holding lfw/ and celeba_subset_112x112/",
+  );
 }
 
 /**

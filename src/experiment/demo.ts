@@ -6,6 +6,7 @@ import { InputError } from "../cli/errors.ts";
 import { readLog } from "../train/run_log.ts";
 import { runPipeline } from "../util/pipeline.ts";
 import { commandsScript, formatPipeline } from "./commands.ts";
+import { findDataRoot } from "./data.ts";
 import { describeEnvironment, environment } from "./env.ts";
 import { trainThroughput } from "./execute.ts";
 
@@ -134,18 +135,22 @@ function evaluation(
 ): DemoStep[] {
   const embeddings = `${out}/data/embeddings.arrow`;
   const evaluate = ["evaluate", "--protocol", "lfw", "--pairs", pairs];
+  const name = "resnet-lite + p2sgrad";
   return [
     {
       title,
       stages: [
         ["embed", "--model", `${runDir}/model.safetensors`, faces],
-        [...evaluate, "--plot", `${out}/roc.svg`, "--table"],
+        [...evaluate, "--name", name, "--plot", `${out}/roc.svg`, "--table"],
       ],
       tee: { after: 0, file: embeddings },
       stdoutFile: `${out}/metrics.json`,
     },
     // evaluate draws one plot file per run; scoring the kept embeddings again takes a second.
-    { title: "ROC as PNG", stages: [[...evaluate, "--plot", `${out}/roc.png`, embeddings]] },
+    {
+      title: "ROC as PNG",
+      stages: [[...evaluate, "--name", name, "--plot", `${out}/roc.png`, embeddings]],
+    },
   ];
 }
 
@@ -186,29 +191,8 @@ export function lfwPlan(out: string, root: string, steps: number | null): DemoPl
 }
 
 /** The data folder for demo:lfw: --data, else $P2SGRAD_DATA, else ../shared/data. */
-export async function findDataRoot(given: string | undefined): Promise<string> {
-  const candidates = given !== undefined
-    ? [given]
-    : [Deno.env.get("P2SGRAD_DATA"), new URL("../../../shared/data", import.meta.url).pathname]
-      .filter((x): x is string => !!x);
-  for (const root of candidates) {
-    const need = [`${root}/lfw/pairs.txt`, `${root}/celeba_subset_112x112/train_list.txt`];
-    let ok = true;
-    for (const f of need) {
-      try {
-        await Deno.stat(f);
-      } catch {
-        ok = false;
-      }
-    }
-    if (ok) return root.replace(/\/$/, "");
-  }
-  throw new InputError(
-    `demo:lfw needs the real data: lfw/ (with pairs.txt and lfw_landmark_150px.txt) and celeba_subset_112x112/train_list.txt, not found in ${
-      candidates.join(" or ") || "(no folder given)"
-    }`,
-    "pass --data DIR or set P2SGRAD_DATA to the folder holding them; `deno task demo` runs on synthetic faces without any data",
-  );
+export function findDemoData(given: string | undefined): Promise<string> {
+  return findDataRoot(given, "demo:lfw (`deno task demo` needs no data)");
 }
 
 /** Removes what an earlier demo left in `out` (only the demo's own files and folders). */

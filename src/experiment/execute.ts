@@ -1,5 +1,5 @@
 // One arm's work, as real stage processes: `p2sgrad train` on the arm's training stream
-// (validating on the pairs set as it goes), then `p2sgrad embed | p2sgrad evaluate` on the
+// (validating on the pairs set, or a part of it, as it goes), then `p2sgrad embed | p2sgrad evaluate` on the
 // pairs set. An interrupted arm continues from its last checkpoint (`train --resume`); a
 // finished training run is not repeated when only the evaluation was cut short.
 import { InputError } from "../cli/errors.ts";
@@ -52,13 +52,17 @@ export function trainArgs(b: TrainBudget, arm: Arm, inputs: Inputs, runDir: stri
     String(b.log_every),
     "--save-every",
     String(b.save_every),
-    "--val",
-    inputs.val,
-    "--val-pairs",
-    inputs.pairs,
-    "--val-every",
-    String(b.val_every),
   );
+  if (inputs.curveVal !== null && inputs.curvePairs !== null) {
+    args.push(
+      "--val",
+      inputs.curveVal,
+      "--val-pairs",
+      inputs.curvePairs,
+      "--val-every",
+      String(b.val_every),
+    );
+  }
   return args;
 }
 
