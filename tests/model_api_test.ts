@@ -88,7 +88,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "model api: batches over the binding limit are refused with advice; maxBatch says what fits",
+    "model api: batches over the binding limit and mismatched parameter sharing are refused; maxBatch says what fits",
   ignore: !gpuAvailable,
   fn: async () => {
     const gpu = await getGpu();
@@ -99,6 +99,18 @@ Deno.test({
       Error,
       "binding limit; use a smaller batch or input size",
     );
+    const small = await buildModel(gpu, config, { batch: 2, training: false });
+    await assertRejects(
+      () =>
+        buildModel(gpu, { ...config, embedding_dim: 16 }, {
+          batch: 2,
+          training: false,
+          shareParams: small,
+        }),
+      Error,
+      "shareParams comes from a different network",
+    );
+    small.destroy();
     const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
     assertEquals(maxBatch(gpu, config), Math.floor(limit / (24 * 32 * 32 * 4)));
     // iresnet at 112 px: the stem's 64×112×112 map is the largest.

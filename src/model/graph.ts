@@ -159,6 +159,19 @@ export async function compileGraph(
     return t;
   };
   const share = opts.shareParams;
+  if (share) {
+    const same = (a: ArenaLayout, b: ArenaLayout) =>
+      a.slots.length === b.slots.length &&
+      a.slots.every((s, i) =>
+        s.spec.name === b.slots[i].spec.name && s.offset === b.slots[i].offset &&
+        s.chunk === b.slots[i].chunk
+      );
+    if (!same(share.params.layout, layouts.params) || !same(share.fixed.layout, layouts.fixed)) {
+      throw new Error(
+        `model ${net.backbone}: shareParams comes from a different network (${share.net.backbone}, ${share.net.inputSize} px, ${share.net.embeddingDim}-d)`,
+      );
+    }
+  }
   const params = new GpuArena(gpu, layouts.params, `${net.backbone}.params`, share?.params);
   const fixed = new GpuArena(gpu, layouts.fixed, `${net.backbone}.fixed`, share?.fixed);
   if (!share) {
