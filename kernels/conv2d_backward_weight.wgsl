@@ -7,7 +7,7 @@
 // own slice; conv2d_backward_weight_reduce.wgsl adds the slices in a fixed order and
 // scatters them into OIHW, so the result does not depend on scheduling (no atomics).
 //
-// Each invocation keeps 8 output channels × 16 columns (four (ky, kx, 4 channels) quads) in
+// Each invocation keeps 16 output channels × 16 columns (four (ky, kx, 4 channels) quads) in
 // registers and reads four pixels per step as vec4s. Invocations are numbered
 // lane = (split · rowLanes + rowLane) · colLanes + colLane, with no idle ones between rows.
 //
@@ -76,7 +76,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let rest = lane - split * perSplit;
   let rowLane = divide(rest, p.colLanes, p.invColLanes);
   let col0 = (rest - rowLane * p.colLanes) * 16u;
-  let co0 = rowLane * 8u;
+  let co0 = rowLane * 16u;
   let lastQuad = p.cols / 4u - 1u;
   let lastCo = p.Cout - 1u;
   let Pq4 = p.Pq;
@@ -88,6 +88,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let d5 = (g * p.Cout + min(co0 + 5u, lastCo)) * Pq4;
   let d6 = (g * p.Cout + min(co0 + 6u, lastCo)) * Pq4;
   let d7 = (g * p.Cout + min(co0 + 7u, lastCo)) * Pq4;
+  let d8 = (g * p.Cout + min(co0 + 8u, lastCo)) * Pq4;
+  let d9 = (g * p.Cout + min(co0 + 9u, lastCo)) * Pq4;
+  let d10 = (g * p.Cout + min(co0 + 10u, lastCo)) * Pq4;
+  let d11 = (g * p.Cout + min(co0 + 11u, lastCo)) * Pq4;
+  let d12 = (g * p.Cout + min(co0 + 12u, lastCo)) * Pq4;
+  let d13 = (g * p.Cout + min(co0 + 13u, lastCo)) * Pq4;
+  let d14 = (g * p.Cout + min(co0 + 14u, lastCo)) * Pq4;
+  let d15 = (g * p.Cout + min(co0 + 15u, lastCo)) * Pq4;
   let k0 = quadOffset(min(col0 / 4u + 0u, lastQuad));
   let k1 = quadOffset(min(col0 / 4u + 1u, lastQuad));
   let k2 = quadOffset(min(col0 / 4u + 2u, lastQuad));
@@ -124,6 +132,38 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   var c7_1 = vec4(0.0);
   var c7_2 = vec4(0.0);
   var c7_3 = vec4(0.0);
+  var c8_0 = vec4(0.0);
+  var c8_1 = vec4(0.0);
+  var c8_2 = vec4(0.0);
+  var c8_3 = vec4(0.0);
+  var c9_0 = vec4(0.0);
+  var c9_1 = vec4(0.0);
+  var c9_2 = vec4(0.0);
+  var c9_3 = vec4(0.0);
+  var c10_0 = vec4(0.0);
+  var c10_1 = vec4(0.0);
+  var c10_2 = vec4(0.0);
+  var c10_3 = vec4(0.0);
+  var c11_0 = vec4(0.0);
+  var c11_1 = vec4(0.0);
+  var c11_2 = vec4(0.0);
+  var c11_3 = vec4(0.0);
+  var c12_0 = vec4(0.0);
+  var c12_1 = vec4(0.0);
+  var c12_2 = vec4(0.0);
+  var c12_3 = vec4(0.0);
+  var c13_0 = vec4(0.0);
+  var c13_1 = vec4(0.0);
+  var c13_2 = vec4(0.0);
+  var c13_3 = vec4(0.0);
+  var c14_0 = vec4(0.0);
+  var c14_1 = vec4(0.0);
+  var c14_2 = vec4(0.0);
+  var c14_3 = vec4(0.0);
+  var c15_0 = vec4(0.0);
+  var c15_1 = vec4(0.0);
+  var c15_2 = vec4(0.0);
+  var c15_3 = vec4(0.0);
   // The chunk's first pixel (n, oh, ow) and its packed-input base, then stepped pixel by pixel.
   let t0 = split * p.chunkQ;
   let t1 = min(t0 + p.chunkQ, p.Pq);
@@ -145,6 +185,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     let a5 = dyt4[d5 + t];
     let a6 = dyt4[d6 + t];
     let a7 = dyt4[d7 + t];
+    let a8 = dyt4[d8 + t];
+    let a9 = dyt4[d9 + t];
+    let a10 = dyt4[d10 + t];
+    let a11 = dyt4[d11 + t];
+    let a12 = dyt4[d12 + t];
+    let a13 = dyt4[d13 + t];
+    let a14 = dyt4[d14 + t];
+    let a15 = dyt4[d15 + t];
     let b0_0 = xp4[base + k0];
     let b0_1 = xp4[base + k1];
     let b0_2 = xp4[base + k2];
@@ -237,6 +285,38 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     c7_1 = fma(vec4(a7.w), b3_1, fma(vec4(a7.z), b2_1, fma(vec4(a7.y), b1_1, fma(vec4(a7.x), b0_1, c7_1))));
     c7_2 = fma(vec4(a7.w), b3_2, fma(vec4(a7.z), b2_2, fma(vec4(a7.y), b1_2, fma(vec4(a7.x), b0_2, c7_2))));
     c7_3 = fma(vec4(a7.w), b3_3, fma(vec4(a7.z), b2_3, fma(vec4(a7.y), b1_3, fma(vec4(a7.x), b0_3, c7_3))));
+    c8_0 = fma(vec4(a8.w), b3_0, fma(vec4(a8.z), b2_0, fma(vec4(a8.y), b1_0, fma(vec4(a8.x), b0_0, c8_0))));
+    c8_1 = fma(vec4(a8.w), b3_1, fma(vec4(a8.z), b2_1, fma(vec4(a8.y), b1_1, fma(vec4(a8.x), b0_1, c8_1))));
+    c8_2 = fma(vec4(a8.w), b3_2, fma(vec4(a8.z), b2_2, fma(vec4(a8.y), b1_2, fma(vec4(a8.x), b0_2, c8_2))));
+    c8_3 = fma(vec4(a8.w), b3_3, fma(vec4(a8.z), b2_3, fma(vec4(a8.y), b1_3, fma(vec4(a8.x), b0_3, c8_3))));
+    c9_0 = fma(vec4(a9.w), b3_0, fma(vec4(a9.z), b2_0, fma(vec4(a9.y), b1_0, fma(vec4(a9.x), b0_0, c9_0))));
+    c9_1 = fma(vec4(a9.w), b3_1, fma(vec4(a9.z), b2_1, fma(vec4(a9.y), b1_1, fma(vec4(a9.x), b0_1, c9_1))));
+    c9_2 = fma(vec4(a9.w), b3_2, fma(vec4(a9.z), b2_2, fma(vec4(a9.y), b1_2, fma(vec4(a9.x), b0_2, c9_2))));
+    c9_3 = fma(vec4(a9.w), b3_3, fma(vec4(a9.z), b2_3, fma(vec4(a9.y), b1_3, fma(vec4(a9.x), b0_3, c9_3))));
+    c10_0 = fma(vec4(a10.w), b3_0, fma(vec4(a10.z), b2_0, fma(vec4(a10.y), b1_0, fma(vec4(a10.x), b0_0, c10_0))));
+    c10_1 = fma(vec4(a10.w), b3_1, fma(vec4(a10.z), b2_1, fma(vec4(a10.y), b1_1, fma(vec4(a10.x), b0_1, c10_1))));
+    c10_2 = fma(vec4(a10.w), b3_2, fma(vec4(a10.z), b2_2, fma(vec4(a10.y), b1_2, fma(vec4(a10.x), b0_2, c10_2))));
+    c10_3 = fma(vec4(a10.w), b3_3, fma(vec4(a10.z), b2_3, fma(vec4(a10.y), b1_3, fma(vec4(a10.x), b0_3, c10_3))));
+    c11_0 = fma(vec4(a11.w), b3_0, fma(vec4(a11.z), b2_0, fma(vec4(a11.y), b1_0, fma(vec4(a11.x), b0_0, c11_0))));
+    c11_1 = fma(vec4(a11.w), b3_1, fma(vec4(a11.z), b2_1, fma(vec4(a11.y), b1_1, fma(vec4(a11.x), b0_1, c11_1))));
+    c11_2 = fma(vec4(a11.w), b3_2, fma(vec4(a11.z), b2_2, fma(vec4(a11.y), b1_2, fma(vec4(a11.x), b0_2, c11_2))));
+    c11_3 = fma(vec4(a11.w), b3_3, fma(vec4(a11.z), b2_3, fma(vec4(a11.y), b1_3, fma(vec4(a11.x), b0_3, c11_3))));
+    c12_0 = fma(vec4(a12.w), b3_0, fma(vec4(a12.z), b2_0, fma(vec4(a12.y), b1_0, fma(vec4(a12.x), b0_0, c12_0))));
+    c12_1 = fma(vec4(a12.w), b3_1, fma(vec4(a12.z), b2_1, fma(vec4(a12.y), b1_1, fma(vec4(a12.x), b0_1, c12_1))));
+    c12_2 = fma(vec4(a12.w), b3_2, fma(vec4(a12.z), b2_2, fma(vec4(a12.y), b1_2, fma(vec4(a12.x), b0_2, c12_2))));
+    c12_3 = fma(vec4(a12.w), b3_3, fma(vec4(a12.z), b2_3, fma(vec4(a12.y), b1_3, fma(vec4(a12.x), b0_3, c12_3))));
+    c13_0 = fma(vec4(a13.w), b3_0, fma(vec4(a13.z), b2_0, fma(vec4(a13.y), b1_0, fma(vec4(a13.x), b0_0, c13_0))));
+    c13_1 = fma(vec4(a13.w), b3_1, fma(vec4(a13.z), b2_1, fma(vec4(a13.y), b1_1, fma(vec4(a13.x), b0_1, c13_1))));
+    c13_2 = fma(vec4(a13.w), b3_2, fma(vec4(a13.z), b2_2, fma(vec4(a13.y), b1_2, fma(vec4(a13.x), b0_2, c13_2))));
+    c13_3 = fma(vec4(a13.w), b3_3, fma(vec4(a13.z), b2_3, fma(vec4(a13.y), b1_3, fma(vec4(a13.x), b0_3, c13_3))));
+    c14_0 = fma(vec4(a14.w), b3_0, fma(vec4(a14.z), b2_0, fma(vec4(a14.y), b1_0, fma(vec4(a14.x), b0_0, c14_0))));
+    c14_1 = fma(vec4(a14.w), b3_1, fma(vec4(a14.z), b2_1, fma(vec4(a14.y), b1_1, fma(vec4(a14.x), b0_1, c14_1))));
+    c14_2 = fma(vec4(a14.w), b3_2, fma(vec4(a14.z), b2_2, fma(vec4(a14.y), b1_2, fma(vec4(a14.x), b0_2, c14_2))));
+    c14_3 = fma(vec4(a14.w), b3_3, fma(vec4(a14.z), b2_3, fma(vec4(a14.y), b1_3, fma(vec4(a14.x), b0_3, c14_3))));
+    c15_0 = fma(vec4(a15.w), b3_0, fma(vec4(a15.z), b2_0, fma(vec4(a15.y), b1_0, fma(vec4(a15.x), b0_0, c15_0))));
+    c15_1 = fma(vec4(a15.w), b3_1, fma(vec4(a15.z), b2_1, fma(vec4(a15.y), b1_1, fma(vec4(a15.x), b0_1, c15_1))));
+    c15_2 = fma(vec4(a15.w), b3_2, fma(vec4(a15.z), b2_2, fma(vec4(a15.y), b1_2, fma(vec4(a15.x), b0_2, c15_2))));
+    c15_3 = fma(vec4(a15.w), b3_3, fma(vec4(a15.z), b2_3, fma(vec4(a15.y), b1_3, fma(vec4(a15.x), b0_3, c15_3))));
   }
   let out = (split * p.groups + g) * p.Cout * p.cols;
   store4(out, co0 + 0u, col0 + 0u, c0_0);
@@ -271,4 +351,36 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   store4(out, co0 + 7u, col0 + 4u, c7_1);
   store4(out, co0 + 7u, col0 + 8u, c7_2);
   store4(out, co0 + 7u, col0 + 12u, c7_3);
+  store4(out, co0 + 8u, col0 + 0u, c8_0);
+  store4(out, co0 + 8u, col0 + 4u, c8_1);
+  store4(out, co0 + 8u, col0 + 8u, c8_2);
+  store4(out, co0 + 8u, col0 + 12u, c8_3);
+  store4(out, co0 + 9u, col0 + 0u, c9_0);
+  store4(out, co0 + 9u, col0 + 4u, c9_1);
+  store4(out, co0 + 9u, col0 + 8u, c9_2);
+  store4(out, co0 + 9u, col0 + 12u, c9_3);
+  store4(out, co0 + 10u, col0 + 0u, c10_0);
+  store4(out, co0 + 10u, col0 + 4u, c10_1);
+  store4(out, co0 + 10u, col0 + 8u, c10_2);
+  store4(out, co0 + 10u, col0 + 12u, c10_3);
+  store4(out, co0 + 11u, col0 + 0u, c11_0);
+  store4(out, co0 + 11u, col0 + 4u, c11_1);
+  store4(out, co0 + 11u, col0 + 8u, c11_2);
+  store4(out, co0 + 11u, col0 + 12u, c11_3);
+  store4(out, co0 + 12u, col0 + 0u, c12_0);
+  store4(out, co0 + 12u, col0 + 4u, c12_1);
+  store4(out, co0 + 12u, col0 + 8u, c12_2);
+  store4(out, co0 + 12u, col0 + 12u, c12_3);
+  store4(out, co0 + 13u, col0 + 0u, c13_0);
+  store4(out, co0 + 13u, col0 + 4u, c13_1);
+  store4(out, co0 + 13u, col0 + 8u, c13_2);
+  store4(out, co0 + 13u, col0 + 12u, c13_3);
+  store4(out, co0 + 14u, col0 + 0u, c14_0);
+  store4(out, co0 + 14u, col0 + 4u, c14_1);
+  store4(out, co0 + 14u, col0 + 8u, c14_2);
+  store4(out, co0 + 14u, col0 + 12u, c14_3);
+  store4(out, co0 + 15u, col0 + 0u, c15_0);
+  store4(out, co0 + 15u, col0 + 4u, c15_1);
+  store4(out, co0 + 15u, col0 + 8u, c15_2);
+  store4(out, co0 + 15u, col0 + 12u, c15_3);
 }

@@ -13,7 +13,7 @@
 // from outOX) of an outW-wide output with outPlane pixels per channel. The forward pass
 // uses inOff = 0, outSY = outSX = 1, outPlane = OH·OW.
 //
-// Each invocation keeps 8 pixels × 16 channels in registers (see matmul.wgsl for why).
+// Each invocation keeps 16 pixels × 16 channels in registers (see matmul.wgsl for why).
 // Invocations are numbered lane = pixelLane · colLanes + colLane, with no idle ones
 // between rows. When OH·OW is a multiple of 4 (vecOut), results are stored as vec4s of
 // four pixels: one lane loop per four floats instead of four.
@@ -90,7 +90,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let lane = (wg.x + wg.y * p.gx) * 64u + li;
   let pixelLane = divide(lane, p.colLanes, p.invColLanes);
   let col0 = (lane - pixelLane * p.colLanes) * 16u;
-  let pix0 = pixelLane * 8u;
+  let pix0 = pixelLane * 16u;
   let gx = g * p.groupX;
   let lastP = p.P - 1u;
   let q0 = min(pix0 + 0u, lastP);
@@ -149,6 +149,62 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let x7 = gx + p.inOff + (n7 * p.HWp + (oh7 * p.Wp + r7 - oh7 * p.OW) * p.stride) * p.Cp4;
   let y7 = (n7 * p.Ctot + g * p.Cout) * p.outPlane + (oh7 * p.outSY + p.outOY) * p.outW +
     (r7 - oh7 * p.OW) * p.outSX + p.outOX;
+  let q8 = min(pix0 + 8u, lastP);
+  let n8 = divide(q8, p.OHW, p.invOHW);
+  let r8 = q8 - n8 * p.OHW;
+  let oh8 = divide(r8, p.OW, p.invOW);
+  let x8 = gx + p.inOff + (n8 * p.HWp + (oh8 * p.Wp + r8 - oh8 * p.OW) * p.stride) * p.Cp4;
+  let y8 = (n8 * p.Ctot + g * p.Cout) * p.outPlane + (oh8 * p.outSY + p.outOY) * p.outW +
+    (r8 - oh8 * p.OW) * p.outSX + p.outOX;
+  let q9 = min(pix0 + 9u, lastP);
+  let n9 = divide(q9, p.OHW, p.invOHW);
+  let r9 = q9 - n9 * p.OHW;
+  let oh9 = divide(r9, p.OW, p.invOW);
+  let x9 = gx + p.inOff + (n9 * p.HWp + (oh9 * p.Wp + r9 - oh9 * p.OW) * p.stride) * p.Cp4;
+  let y9 = (n9 * p.Ctot + g * p.Cout) * p.outPlane + (oh9 * p.outSY + p.outOY) * p.outW +
+    (r9 - oh9 * p.OW) * p.outSX + p.outOX;
+  let q10 = min(pix0 + 10u, lastP);
+  let n10 = divide(q10, p.OHW, p.invOHW);
+  let r10 = q10 - n10 * p.OHW;
+  let oh10 = divide(r10, p.OW, p.invOW);
+  let x10 = gx + p.inOff + (n10 * p.HWp + (oh10 * p.Wp + r10 - oh10 * p.OW) * p.stride) * p.Cp4;
+  let y10 = (n10 * p.Ctot + g * p.Cout) * p.outPlane + (oh10 * p.outSY + p.outOY) * p.outW +
+    (r10 - oh10 * p.OW) * p.outSX + p.outOX;
+  let q11 = min(pix0 + 11u, lastP);
+  let n11 = divide(q11, p.OHW, p.invOHW);
+  let r11 = q11 - n11 * p.OHW;
+  let oh11 = divide(r11, p.OW, p.invOW);
+  let x11 = gx + p.inOff + (n11 * p.HWp + (oh11 * p.Wp + r11 - oh11 * p.OW) * p.stride) * p.Cp4;
+  let y11 = (n11 * p.Ctot + g * p.Cout) * p.outPlane + (oh11 * p.outSY + p.outOY) * p.outW +
+    (r11 - oh11 * p.OW) * p.outSX + p.outOX;
+  let q12 = min(pix0 + 12u, lastP);
+  let n12 = divide(q12, p.OHW, p.invOHW);
+  let r12 = q12 - n12 * p.OHW;
+  let oh12 = divide(r12, p.OW, p.invOW);
+  let x12 = gx + p.inOff + (n12 * p.HWp + (oh12 * p.Wp + r12 - oh12 * p.OW) * p.stride) * p.Cp4;
+  let y12 = (n12 * p.Ctot + g * p.Cout) * p.outPlane + (oh12 * p.outSY + p.outOY) * p.outW +
+    (r12 - oh12 * p.OW) * p.outSX + p.outOX;
+  let q13 = min(pix0 + 13u, lastP);
+  let n13 = divide(q13, p.OHW, p.invOHW);
+  let r13 = q13 - n13 * p.OHW;
+  let oh13 = divide(r13, p.OW, p.invOW);
+  let x13 = gx + p.inOff + (n13 * p.HWp + (oh13 * p.Wp + r13 - oh13 * p.OW) * p.stride) * p.Cp4;
+  let y13 = (n13 * p.Ctot + g * p.Cout) * p.outPlane + (oh13 * p.outSY + p.outOY) * p.outW +
+    (r13 - oh13 * p.OW) * p.outSX + p.outOX;
+  let q14 = min(pix0 + 14u, lastP);
+  let n14 = divide(q14, p.OHW, p.invOHW);
+  let r14 = q14 - n14 * p.OHW;
+  let oh14 = divide(r14, p.OW, p.invOW);
+  let x14 = gx + p.inOff + (n14 * p.HWp + (oh14 * p.Wp + r14 - oh14 * p.OW) * p.stride) * p.Cp4;
+  let y14 = (n14 * p.Ctot + g * p.Cout) * p.outPlane + (oh14 * p.outSY + p.outOY) * p.outW +
+    (r14 - oh14 * p.OW) * p.outSX + p.outOX;
+  let q15 = min(pix0 + 15u, lastP);
+  let n15 = divide(q15, p.OHW, p.invOHW);
+  let r15 = q15 - n15 * p.OHW;
+  let oh15 = divide(r15, p.OW, p.invOW);
+  let x15 = gx + p.inOff + (n15 * p.HWp + (oh15 * p.Wp + r15 - oh15 * p.OW) * p.stride) * p.Cp4;
+  let y15 = (n15 * p.Ctot + g * p.Cout) * p.outPlane + (oh15 * p.outSY + p.outOY) * p.outW +
+    (r15 - oh15 * p.OW) * p.outSX + p.outOX;
   let lastC = p.Cout - 1u;
   let w0 = (g * p.Cout + min(col0 + 0u, lastC)) * p.Kq;
   let w1 = (g * p.Cout + min(col0 + 1u, lastC)) * p.Kq;
@@ -198,6 +254,38 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   var c7_1 = vec4(0.0);
   var c7_2 = vec4(0.0);
   var c7_3 = vec4(0.0);
+  var c8_0 = vec4(0.0);
+  var c8_1 = vec4(0.0);
+  var c8_2 = vec4(0.0);
+  var c8_3 = vec4(0.0);
+  var c9_0 = vec4(0.0);
+  var c9_1 = vec4(0.0);
+  var c9_2 = vec4(0.0);
+  var c9_3 = vec4(0.0);
+  var c10_0 = vec4(0.0);
+  var c10_1 = vec4(0.0);
+  var c10_2 = vec4(0.0);
+  var c10_3 = vec4(0.0);
+  var c11_0 = vec4(0.0);
+  var c11_1 = vec4(0.0);
+  var c11_2 = vec4(0.0);
+  var c11_3 = vec4(0.0);
+  var c12_0 = vec4(0.0);
+  var c12_1 = vec4(0.0);
+  var c12_2 = vec4(0.0);
+  var c12_3 = vec4(0.0);
+  var c13_0 = vec4(0.0);
+  var c13_1 = vec4(0.0);
+  var c13_2 = vec4(0.0);
+  var c13_3 = vec4(0.0);
+  var c14_0 = vec4(0.0);
+  var c14_1 = vec4(0.0);
+  var c14_2 = vec4(0.0);
+  var c14_3 = vec4(0.0);
+  var c15_0 = vec4(0.0);
+  var c15_1 = vec4(0.0);
+  var c15_2 = vec4(0.0);
+  var c15_3 = vec4(0.0);
   // koff = (ky·Wp + kx)·Cp4 + c4 for k-quad q, stepped without division.
   var koff = 0u;
   var c4 = 0u;
@@ -211,6 +299,14 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     let a5 = xp4[x5 + koff];
     let a6 = xp4[x6 + koff];
     let a7 = xp4[x7 + koff];
+    let a8 = xp4[x8 + koff];
+    let a9 = xp4[x9 + koff];
+    let a10 = xp4[x10 + koff];
+    let a11 = xp4[x11 + koff];
+    let a12 = xp4[x12 + koff];
+    let a13 = xp4[x13 + koff];
+    let a14 = xp4[x14 + koff];
+    let a15 = xp4[x15 + koff];
     let u0 = wp4[w0 + q];
     let u1 = wp4[w1 + q];
     let u2 = wp4[w2 + q];
@@ -291,6 +387,38 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     c7_1 = fma(vec4(a7.w), b3_1, fma(vec4(a7.z), b2_1, fma(vec4(a7.y), b1_1, fma(vec4(a7.x), b0_1, c7_1))));
     c7_2 = fma(vec4(a7.w), b3_2, fma(vec4(a7.z), b2_2, fma(vec4(a7.y), b1_2, fma(vec4(a7.x), b0_2, c7_2))));
     c7_3 = fma(vec4(a7.w), b3_3, fma(vec4(a7.z), b2_3, fma(vec4(a7.y), b1_3, fma(vec4(a7.x), b0_3, c7_3))));
+    c8_0 = fma(vec4(a8.w), b3_0, fma(vec4(a8.z), b2_0, fma(vec4(a8.y), b1_0, fma(vec4(a8.x), b0_0, c8_0))));
+    c8_1 = fma(vec4(a8.w), b3_1, fma(vec4(a8.z), b2_1, fma(vec4(a8.y), b1_1, fma(vec4(a8.x), b0_1, c8_1))));
+    c8_2 = fma(vec4(a8.w), b3_2, fma(vec4(a8.z), b2_2, fma(vec4(a8.y), b1_2, fma(vec4(a8.x), b0_2, c8_2))));
+    c8_3 = fma(vec4(a8.w), b3_3, fma(vec4(a8.z), b2_3, fma(vec4(a8.y), b1_3, fma(vec4(a8.x), b0_3, c8_3))));
+    c9_0 = fma(vec4(a9.w), b3_0, fma(vec4(a9.z), b2_0, fma(vec4(a9.y), b1_0, fma(vec4(a9.x), b0_0, c9_0))));
+    c9_1 = fma(vec4(a9.w), b3_1, fma(vec4(a9.z), b2_1, fma(vec4(a9.y), b1_1, fma(vec4(a9.x), b0_1, c9_1))));
+    c9_2 = fma(vec4(a9.w), b3_2, fma(vec4(a9.z), b2_2, fma(vec4(a9.y), b1_2, fma(vec4(a9.x), b0_2, c9_2))));
+    c9_3 = fma(vec4(a9.w), b3_3, fma(vec4(a9.z), b2_3, fma(vec4(a9.y), b1_3, fma(vec4(a9.x), b0_3, c9_3))));
+    c10_0 = fma(vec4(a10.w), b3_0, fma(vec4(a10.z), b2_0, fma(vec4(a10.y), b1_0, fma(vec4(a10.x), b0_0, c10_0))));
+    c10_1 = fma(vec4(a10.w), b3_1, fma(vec4(a10.z), b2_1, fma(vec4(a10.y), b1_1, fma(vec4(a10.x), b0_1, c10_1))));
+    c10_2 = fma(vec4(a10.w), b3_2, fma(vec4(a10.z), b2_2, fma(vec4(a10.y), b1_2, fma(vec4(a10.x), b0_2, c10_2))));
+    c10_3 = fma(vec4(a10.w), b3_3, fma(vec4(a10.z), b2_3, fma(vec4(a10.y), b1_3, fma(vec4(a10.x), b0_3, c10_3))));
+    c11_0 = fma(vec4(a11.w), b3_0, fma(vec4(a11.z), b2_0, fma(vec4(a11.y), b1_0, fma(vec4(a11.x), b0_0, c11_0))));
+    c11_1 = fma(vec4(a11.w), b3_1, fma(vec4(a11.z), b2_1, fma(vec4(a11.y), b1_1, fma(vec4(a11.x), b0_1, c11_1))));
+    c11_2 = fma(vec4(a11.w), b3_2, fma(vec4(a11.z), b2_2, fma(vec4(a11.y), b1_2, fma(vec4(a11.x), b0_2, c11_2))));
+    c11_3 = fma(vec4(a11.w), b3_3, fma(vec4(a11.z), b2_3, fma(vec4(a11.y), b1_3, fma(vec4(a11.x), b0_3, c11_3))));
+    c12_0 = fma(vec4(a12.w), b3_0, fma(vec4(a12.z), b2_0, fma(vec4(a12.y), b1_0, fma(vec4(a12.x), b0_0, c12_0))));
+    c12_1 = fma(vec4(a12.w), b3_1, fma(vec4(a12.z), b2_1, fma(vec4(a12.y), b1_1, fma(vec4(a12.x), b0_1, c12_1))));
+    c12_2 = fma(vec4(a12.w), b3_2, fma(vec4(a12.z), b2_2, fma(vec4(a12.y), b1_2, fma(vec4(a12.x), b0_2, c12_2))));
+    c12_3 = fma(vec4(a12.w), b3_3, fma(vec4(a12.z), b2_3, fma(vec4(a12.y), b1_3, fma(vec4(a12.x), b0_3, c12_3))));
+    c13_0 = fma(vec4(a13.w), b3_0, fma(vec4(a13.z), b2_0, fma(vec4(a13.y), b1_0, fma(vec4(a13.x), b0_0, c13_0))));
+    c13_1 = fma(vec4(a13.w), b3_1, fma(vec4(a13.z), b2_1, fma(vec4(a13.y), b1_1, fma(vec4(a13.x), b0_1, c13_1))));
+    c13_2 = fma(vec4(a13.w), b3_2, fma(vec4(a13.z), b2_2, fma(vec4(a13.y), b1_2, fma(vec4(a13.x), b0_2, c13_2))));
+    c13_3 = fma(vec4(a13.w), b3_3, fma(vec4(a13.z), b2_3, fma(vec4(a13.y), b1_3, fma(vec4(a13.x), b0_3, c13_3))));
+    c14_0 = fma(vec4(a14.w), b3_0, fma(vec4(a14.z), b2_0, fma(vec4(a14.y), b1_0, fma(vec4(a14.x), b0_0, c14_0))));
+    c14_1 = fma(vec4(a14.w), b3_1, fma(vec4(a14.z), b2_1, fma(vec4(a14.y), b1_1, fma(vec4(a14.x), b0_1, c14_1))));
+    c14_2 = fma(vec4(a14.w), b3_2, fma(vec4(a14.z), b2_2, fma(vec4(a14.y), b1_2, fma(vec4(a14.x), b0_2, c14_2))));
+    c14_3 = fma(vec4(a14.w), b3_3, fma(vec4(a14.z), b2_3, fma(vec4(a14.y), b1_3, fma(vec4(a14.x), b0_3, c14_3))));
+    c15_0 = fma(vec4(a15.w), b3_0, fma(vec4(a15.z), b2_0, fma(vec4(a15.y), b1_0, fma(vec4(a15.x), b0_0, c15_0))));
+    c15_1 = fma(vec4(a15.w), b3_1, fma(vec4(a15.z), b2_1, fma(vec4(a15.y), b1_1, fma(vec4(a15.x), b0_1, c15_1))));
+    c15_2 = fma(vec4(a15.w), b3_2, fma(vec4(a15.z), b2_2, fma(vec4(a15.y), b1_2, fma(vec4(a15.x), b0_2, c15_2))));
+    c15_3 = fma(vec4(a15.w), b3_3, fma(vec4(a15.z), b2_3, fma(vec4(a15.y), b1_3, fma(vec4(a15.x), b0_3, c15_3))));
     koff += 1u;
     c4 += 1u;
     if (c4 == p.Cp4) {
@@ -335,6 +463,38 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     storePixels(y4 + (col0 + 13u) * p.outPlane, pix0 + 4u < p.P, col0 + 13u, vec4(c4_3.y, c5_3.y, c6_3.y, c7_3.y));
     storePixels(y4 + (col0 + 14u) * p.outPlane, pix0 + 4u < p.P, col0 + 14u, vec4(c4_3.z, c5_3.z, c6_3.z, c7_3.z));
     storePixels(y4 + (col0 + 15u) * p.outPlane, pix0 + 4u < p.P, col0 + 15u, vec4(c4_3.w, c5_3.w, c6_3.w, c7_3.w));
+    storePixels(y8 + (col0 + 0u) * p.outPlane, pix0 + 8u < p.P, col0 + 0u, vec4(c8_0.x, c9_0.x, c10_0.x, c11_0.x));
+    storePixels(y8 + (col0 + 1u) * p.outPlane, pix0 + 8u < p.P, col0 + 1u, vec4(c8_0.y, c9_0.y, c10_0.y, c11_0.y));
+    storePixels(y8 + (col0 + 2u) * p.outPlane, pix0 + 8u < p.P, col0 + 2u, vec4(c8_0.z, c9_0.z, c10_0.z, c11_0.z));
+    storePixels(y8 + (col0 + 3u) * p.outPlane, pix0 + 8u < p.P, col0 + 3u, vec4(c8_0.w, c9_0.w, c10_0.w, c11_0.w));
+    storePixels(y8 + (col0 + 4u) * p.outPlane, pix0 + 8u < p.P, col0 + 4u, vec4(c8_1.x, c9_1.x, c10_1.x, c11_1.x));
+    storePixels(y8 + (col0 + 5u) * p.outPlane, pix0 + 8u < p.P, col0 + 5u, vec4(c8_1.y, c9_1.y, c10_1.y, c11_1.y));
+    storePixels(y8 + (col0 + 6u) * p.outPlane, pix0 + 8u < p.P, col0 + 6u, vec4(c8_1.z, c9_1.z, c10_1.z, c11_1.z));
+    storePixels(y8 + (col0 + 7u) * p.outPlane, pix0 + 8u < p.P, col0 + 7u, vec4(c8_1.w, c9_1.w, c10_1.w, c11_1.w));
+    storePixels(y8 + (col0 + 8u) * p.outPlane, pix0 + 8u < p.P, col0 + 8u, vec4(c8_2.x, c9_2.x, c10_2.x, c11_2.x));
+    storePixels(y8 + (col0 + 9u) * p.outPlane, pix0 + 8u < p.P, col0 + 9u, vec4(c8_2.y, c9_2.y, c10_2.y, c11_2.y));
+    storePixels(y8 + (col0 + 10u) * p.outPlane, pix0 + 8u < p.P, col0 + 10u, vec4(c8_2.z, c9_2.z, c10_2.z, c11_2.z));
+    storePixels(y8 + (col0 + 11u) * p.outPlane, pix0 + 8u < p.P, col0 + 11u, vec4(c8_2.w, c9_2.w, c10_2.w, c11_2.w));
+    storePixels(y8 + (col0 + 12u) * p.outPlane, pix0 + 8u < p.P, col0 + 12u, vec4(c8_3.x, c9_3.x, c10_3.x, c11_3.x));
+    storePixels(y8 + (col0 + 13u) * p.outPlane, pix0 + 8u < p.P, col0 + 13u, vec4(c8_3.y, c9_3.y, c10_3.y, c11_3.y));
+    storePixels(y8 + (col0 + 14u) * p.outPlane, pix0 + 8u < p.P, col0 + 14u, vec4(c8_3.z, c9_3.z, c10_3.z, c11_3.z));
+    storePixels(y8 + (col0 + 15u) * p.outPlane, pix0 + 8u < p.P, col0 + 15u, vec4(c8_3.w, c9_3.w, c10_3.w, c11_3.w));
+    storePixels(y12 + (col0 + 0u) * p.outPlane, pix0 + 12u < p.P, col0 + 0u, vec4(c12_0.x, c13_0.x, c14_0.x, c15_0.x));
+    storePixels(y12 + (col0 + 1u) * p.outPlane, pix0 + 12u < p.P, col0 + 1u, vec4(c12_0.y, c13_0.y, c14_0.y, c15_0.y));
+    storePixels(y12 + (col0 + 2u) * p.outPlane, pix0 + 12u < p.P, col0 + 2u, vec4(c12_0.z, c13_0.z, c14_0.z, c15_0.z));
+    storePixels(y12 + (col0 + 3u) * p.outPlane, pix0 + 12u < p.P, col0 + 3u, vec4(c12_0.w, c13_0.w, c14_0.w, c15_0.w));
+    storePixels(y12 + (col0 + 4u) * p.outPlane, pix0 + 12u < p.P, col0 + 4u, vec4(c12_1.x, c13_1.x, c14_1.x, c15_1.x));
+    storePixels(y12 + (col0 + 5u) * p.outPlane, pix0 + 12u < p.P, col0 + 5u, vec4(c12_1.y, c13_1.y, c14_1.y, c15_1.y));
+    storePixels(y12 + (col0 + 6u) * p.outPlane, pix0 + 12u < p.P, col0 + 6u, vec4(c12_1.z, c13_1.z, c14_1.z, c15_1.z));
+    storePixels(y12 + (col0 + 7u) * p.outPlane, pix0 + 12u < p.P, col0 + 7u, vec4(c12_1.w, c13_1.w, c14_1.w, c15_1.w));
+    storePixels(y12 + (col0 + 8u) * p.outPlane, pix0 + 12u < p.P, col0 + 8u, vec4(c12_2.x, c13_2.x, c14_2.x, c15_2.x));
+    storePixels(y12 + (col0 + 9u) * p.outPlane, pix0 + 12u < p.P, col0 + 9u, vec4(c12_2.y, c13_2.y, c14_2.y, c15_2.y));
+    storePixels(y12 + (col0 + 10u) * p.outPlane, pix0 + 12u < p.P, col0 + 10u, vec4(c12_2.z, c13_2.z, c14_2.z, c15_2.z));
+    storePixels(y12 + (col0 + 11u) * p.outPlane, pix0 + 12u < p.P, col0 + 11u, vec4(c12_2.w, c13_2.w, c14_2.w, c15_2.w));
+    storePixels(y12 + (col0 + 12u) * p.outPlane, pix0 + 12u < p.P, col0 + 12u, vec4(c12_3.x, c13_3.x, c14_3.x, c15_3.x));
+    storePixels(y12 + (col0 + 13u) * p.outPlane, pix0 + 12u < p.P, col0 + 13u, vec4(c12_3.y, c13_3.y, c14_3.y, c15_3.y));
+    storePixels(y12 + (col0 + 14u) * p.outPlane, pix0 + 12u < p.P, col0 + 14u, vec4(c12_3.z, c13_3.z, c14_3.z, c15_3.z));
+    storePixels(y12 + (col0 + 15u) * p.outPlane, pix0 + 12u < p.P, col0 + 15u, vec4(c12_3.w, c13_3.w, c14_3.w, c15_3.w));
   } else {
     storeChannels(y0, pix0 + 0u < p.P, col0 + 0u, c0_0);
     storeChannels(y0, pix0 + 0u < p.P, col0 + 4u, c0_1);
@@ -368,5 +528,37 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     storeChannels(y7, pix0 + 7u < p.P, col0 + 4u, c7_1);
     storeChannels(y7, pix0 + 7u < p.P, col0 + 8u, c7_2);
     storeChannels(y7, pix0 + 7u < p.P, col0 + 12u, c7_3);
+    storeChannels(y8, pix0 + 8u < p.P, col0 + 0u, c8_0);
+    storeChannels(y8, pix0 + 8u < p.P, col0 + 4u, c8_1);
+    storeChannels(y8, pix0 + 8u < p.P, col0 + 8u, c8_2);
+    storeChannels(y8, pix0 + 8u < p.P, col0 + 12u, c8_3);
+    storeChannels(y9, pix0 + 9u < p.P, col0 + 0u, c9_0);
+    storeChannels(y9, pix0 + 9u < p.P, col0 + 4u, c9_1);
+    storeChannels(y9, pix0 + 9u < p.P, col0 + 8u, c9_2);
+    storeChannels(y9, pix0 + 9u < p.P, col0 + 12u, c9_3);
+    storeChannels(y10, pix0 + 10u < p.P, col0 + 0u, c10_0);
+    storeChannels(y10, pix0 + 10u < p.P, col0 + 4u, c10_1);
+    storeChannels(y10, pix0 + 10u < p.P, col0 + 8u, c10_2);
+    storeChannels(y10, pix0 + 10u < p.P, col0 + 12u, c10_3);
+    storeChannels(y11, pix0 + 11u < p.P, col0 + 0u, c11_0);
+    storeChannels(y11, pix0 + 11u < p.P, col0 + 4u, c11_1);
+    storeChannels(y11, pix0 + 11u < p.P, col0 + 8u, c11_2);
+    storeChannels(y11, pix0 + 11u < p.P, col0 + 12u, c11_3);
+    storeChannels(y12, pix0 + 12u < p.P, col0 + 0u, c12_0);
+    storeChannels(y12, pix0 + 12u < p.P, col0 + 4u, c12_1);
+    storeChannels(y12, pix0 + 12u < p.P, col0 + 8u, c12_2);
+    storeChannels(y12, pix0 + 12u < p.P, col0 + 12u, c12_3);
+    storeChannels(y13, pix0 + 13u < p.P, col0 + 0u, c13_0);
+    storeChannels(y13, pix0 + 13u < p.P, col0 + 4u, c13_1);
+    storeChannels(y13, pix0 + 13u < p.P, col0 + 8u, c13_2);
+    storeChannels(y13, pix0 + 13u < p.P, col0 + 12u, c13_3);
+    storeChannels(y14, pix0 + 14u < p.P, col0 + 0u, c14_0);
+    storeChannels(y14, pix0 + 14u < p.P, col0 + 4u, c14_1);
+    storeChannels(y14, pix0 + 14u < p.P, col0 + 8u, c14_2);
+    storeChannels(y14, pix0 + 14u < p.P, col0 + 12u, c14_3);
+    storeChannels(y15, pix0 + 15u < p.P, col0 + 0u, c15_0);
+    storeChannels(y15, pix0 + 15u < p.P, col0 + 4u, c15_1);
+    storeChannels(y15, pix0 + 15u < p.P, col0 + 8u, c15_2);
+    storeChannels(y15, pix0 + 15u < p.P, col0 + 12u, c15_3);
   }
 }

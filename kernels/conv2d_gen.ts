@@ -6,7 +6,7 @@
 import { columnsToRows, fmaBlock } from "./matmul_gen.ts";
 
 /** Outputs per invocation: TM rows (pixels, or output channels for the weight gradient) × TN columns. */
-export const CONV_TM = 8;
+export const CONV_TM = 16;
 export const CONV_TN = 16;
 
 /**

@@ -3,14 +3,18 @@
 // layers at 112×112 and mobilefacenet's depthwise 3×3. Each measurement replays the op's
 // dispatches many times in one submit with one await (the ~11 ms queue round trip must not
 // count), repeats that, and reports the best and the median: other processes share the CPU
-// that llvmpipe runs on, so single timings are noisy.
+// that llvmpipe runs on, so single timings are noisy. It also reports the process's CPU
+// time per call divided by the number of llvmpipe threads (one per core): an estimate of the
+// time on an otherwise idle machine, since time spent waiting for a core is not counted.
 //
 //   deno run --allow-read --allow-env tasks/bench_kernels.ts [--quick] [--json] [--filter TEXT]
+import process from "node:process";
 import { type Dispatch, getGpu, type Gpu, type Tensor } from "../src/gpu/device.ts";
 import { matmul, type MatmulShape } from "../src/gpu/ops/matmul.ts";
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from "../src/gpu/ops/conv2d.ts";
 import { conv2dOutputSize, type Conv2dShape, conv2dSizes } from "../src/ref/conv2d.ts";
 import { matmulSizes } from "../src/ref/matmul.ts";
+import { buildNetwork, DEFAULT_BACKBONE } from "../src/model/backbones.ts";
 
 export interface KernelFigure {
   /** Op and direction: matmul, conv2d.forward, conv2d.backwardInput, conv2d.backwardWeight. */
@@ -25,6 +29,9 @@ export interface KernelFigure {
   /** GFLOP/s at the best and median time. */
   gflopsBest: number;
   gflopsMedian: number;
+  /** Least CPU time per call over all threads, milliseconds, and GFLOP/s at that CPU time ÷ threads. */
+  cpuMsBest: number;
+  gflopsCpu: number;
   /** Dispatches per call (packing passes included). */
   dispatches: number;
 }
@@ -66,7 +73,27 @@ const conv = (
   groups,
 });
 
-/** The small backbone the training target is set on (64×64 input, batch 64). */
+/** Batch of the training-speed target (≥ 100 images/s at 64×64). */
+const TARGET_BATCH = 64;
+
+/** The convolutions of the default backbone at 64×64, batch 64, as the model builds them. */
+function defaultBackboneConvs(): [string, Conv2dShape][] {
+  const net = buildNetwork(DEFAULT_BACKBONE, { inputSize: 64, embeddingDim: 512 });
+  const out: [string, Conv2dShape][] = [];
+  for (const l of net.layers) {
+    if (l.op !== "conv2d") continue;
+    const s = l.s;
+    out.push([
+      `${DEFAULT_BACKBONE} ${l.module} ${s.kh}×${s.kw}${
+        s.stride > 1 ? `/${s.stride}` : ""
+      } ${s.Cin}→${s.Cout} @${s.H}`,
+      { N: TARGET_BATCH, ...s },
+    ]);
+  }
+  return out;
+}
+
+/** A small backbone shape list from the task brief (64×64 input, batch 64). */
 const SMALL_BACKBONE: [string, Conv2dShape][] = [
   ["stem 3→32 /2 @64", conv(64, 3, 64, 32, 3, 2)],
   ["3×3 32→32 @32", conv(64, 32, 32, 32, 3, 1)],
@@ -110,7 +137,9 @@ function cases(quick: boolean): Case[] {
       },
     });
   }
-  const layers = quick ? SMALL_BACKBONE.slice(1, 3) : [...SMALL_BACKBONE, ...LARGE_LAYERS];
+  const layers = quick
+    ? SMALL_BACKBONE.slice(1, 3)
+    : [...defaultBackboneConvs(), ...SMALL_BACKBONE, ...LARGE_LAYERS];
   for (const [shape, s] of layers) {
     const { OH, OW } = conv2dOutputSize(s);
     const flop = 2 * s.N * OH * OW * s.Cout * (s.Cin / s.groups) * s.kh * s.kw;
@@ -170,13 +199,17 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigur
     // About 0.3 s of work per submit (at ~20 GFLOP/s), at least 2 calls.
     const reps = Math.max(2, Math.min(50, Math.round(6e9 / c.flop)));
     const times: number[] = [];
+    let cpuBest = Infinity;
     for (let r = 0; r < (opts.quick ? 3 : 7); r++) {
       const list: Dispatch[] = [];
       for (let i = 0; i < reps; i++) list.push(...dispatches);
+      const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       gpu.run(list);
       await gpu.sync();
       times.push((performance.now() - t0) / reps);
+      const cpu = process.cpuUsage(cpu0);
+      cpuBest = Math.min(cpuBest, (cpu.user + cpu.system) / 1000 / reps);
     }
     times.sort((a, b) => a - b);
     const best = times[0], median = times[Math.floor(times.length / 2)];
@@ -188,6 +221,8 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigur
       msMedian: median,
       gflopsBest: c.flop / best / 1e6,
       gflopsMedian: c.flop / median / 1e6,
+      cpuMsBest: cpuBest,
+      gflopsCpu: c.flop / (cpuBest / THREADS) / 1e6,
       dispatches: dispatches.length,
     };
     figures.push(f);
@@ -196,6 +231,9 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigur
   }
   return figures;
 }
+
+/** llvmpipe runs one worker thread per core. */
+const THREADS = navigator.hardwareConcurrency;
 
 function random(n: number): Float32Array {
   const out = new Float32Array(n);
@@ -208,10 +246,16 @@ function random(n: number): Float32Array {
 }
 
 function row(f: KernelFigure): string {
-  return `${f.kernel.padEnd(22)} ${f.shape.padEnd(42)} ${f.gflop.toFixed(3).padStart(8)} ` +
-    `${f.msBest.toFixed(2).padStart(9)} ${f.gflopsBest.toFixed(1).padStart(7)} ${
-      f.gflopsMedian.toFixed(1).padStart(7)
-    }`;
+  const num = (v: number, digits: number, width: number) => v.toFixed(digits).padStart(width);
+  return [
+    f.kernel.padEnd(22),
+    f.shape.padEnd(42),
+    num(f.gflop, 3, 8),
+    num(f.msBest, 2, 9),
+    num(f.gflopsBest, 1, 7),
+    num(f.gflopsMedian, 1, 7),
+    num(f.gflopsCpu, 1, 7),
+  ].join(" ");
 }
 
 if (import.meta.main) {
@@ -226,7 +270,9 @@ if (import.meta.main) {
       `${"kernel".padEnd(22)} ${"shape".padEnd(42)} ${"GFLOP".padStart(8)} ${
         "best ms".padStart(9)
       } ` +
-        `${"best".padStart(7)} ${"median".padStart(7)}  (GFLOP/s)`,
+        `${"best".padStart(7)} ${"median".padStart(7)} ${
+          "cpu".padStart(7)
+        }  (GFLOP/s; cpu: from CPU time ÷ ${THREADS} threads)`,
     );
   }
   const figures = await benchKernels({

@@ -14,7 +14,7 @@ import {
   conv2dSizes,
 } from "../../ref/conv2d.ts";
 import { CONV_TM, CONV_TN } from "../../../kernels/conv2d_gen.ts";
-import { expectSize } from "./grid.ts";
+import { expectSize, placeholder } from "./grid.ts";
 
 export type { Conv2dShape } from "../../ref/conv2d.ts";
 
@@ -43,6 +43,7 @@ export async function conv2dForward(
   const G = s.groups, Cg = s.Cin / G, cog = s.Cout / G;
   const label = `conv2dForward ${describe(s)}`;
   if (isDepthwise(s)) return await depthwiseForward(gpu, t, s, !!opts.accumulate, label);
+  const layout = inputLayout(s);
   const xp = await packInput(gpu, t.x, {
     N: s.N,
     C: s.Cin,
@@ -50,11 +51,7 @@ export async function conv2dForward(
     Cg,
     srcH: s.H,
     srcW: s.W,
-    Hp: s.H + 2 * s.pad,
-    Wp: s.W + 2 * s.pad,
-    padT: s.pad,
-    padL: s.pad,
-    dil: 1,
+    ...layout.pack,
   }, label);
   const wp = await packWeight(gpu, t.w, { G, Cg, cog, kh: s.kh, kw: s.kw, flip: false }, label);
   const gemm = await implicitGemm(gpu, xp, wp, t.y, {
@@ -65,7 +62,7 @@ export async function conv2dForward(
     Ctot: s.Cout,
     kh: s.kh,
     kw: s.kw,
-    stride: s.stride,
+    stride: layout.stride,
     accumulate: !!opts.accumulate,
   }, label);
   return [xp.dispatch, ...wp.dispatches, gemm];
@@ -201,7 +198,8 @@ export async function conv2dBackwardWeight(
   const G = s.groups, Cg = s.Cin / G, cog = s.Cout / G;
   const label = `conv2dBackwardWeight ${describe(s)}`;
   if (isDepthwise(s)) return await depthwiseBackwardWeight(gpu, t, s, !!opts.accumulate, label);
-  const Hp = s.H + 2 * s.pad, Wp = s.W + 2 * s.pad;
+  const layout = inputLayout(s);
+  const { Hp, Wp } = layout.pack;
   const xp = await packInput(gpu, t.x, {
     N: s.N,
     C: s.Cin,
@@ -209,11 +207,7 @@ export async function conv2dBackwardWeight(
     Cg,
     srcH: s.H,
     srcW: s.W,
-    Hp,
-    Wp,
-    padT: s.pad,
-    padL: s.pad,
-    dil: 1,
+    ...layout.pack,
   }, label);
   const NP = s.N * OH * OW;
   if (NP >= MAX_INDEX) {
@@ -256,7 +250,7 @@ export async function conv2dBackwardWeight(
       ["u32", OH],
       ["u32", Cp4],
       ["u32", s.kw],
-      ["u32", s.stride],
+      ["u32", layout.stride],
       ["u32", Wp],
       ["u32", Hp * Wp],
       ["u32", xp.groupX],
@@ -287,6 +281,30 @@ export async function conv2dBackwardWeight(
   return [xp.dispatch, packGrad, gemm, reduce];
 }
 
+/**
+ * How the forward pass and the weight gradient pack a layer's input, and the stride the
+ * GEMM then steps it with: padded as is, or, for a strided 1×1 layer without padding, only
+ * the pixels it reads (a quarter of them at stride 2), stepped with stride 1.
+ */
+function inputLayout(s: Conv2dShape): {
+  pack: { Hp: number; Wp: number; padT: number; padL: number; dil: number; step: number };
+  stride: number;
+} {
+  if (s.kh === 1 && s.kw === 1 && s.pad === 0 && s.stride > 1) {
+    const { OH, OW } = conv2dOutputSize(s);
+    return { pack: { Hp: OH, Wp: OW, padT: 0, padL: 0, dil: 1, step: s.stride }, stride: 1 };
+  }
+  const pack = {
+    Hp: s.H + 2 * s.pad,
+    Wp: s.W + 2 * s.pad,
+    padT: s.pad,
+    padL: s.pad,
+    dil: 1,
+    step: 1,
+  };
+  return { pack, stride: s.stride };
+}
+
 interface Packed {
   dispatch: Dispatch;
   tensor: Tensor;
@@ -314,6 +332,8 @@ async function packInput(
     padT: number;
     padL: number;
     dil: number;
+    /** Keep every step-th source row and column (1×1 strided layers); default 1. */
+    step?: number;
   },
   label: string,
 ): Promise<Packed> {
@@ -324,6 +344,10 @@ async function packInput(
       `${label}: the packed input (${d.G * groupX} vec4s) exceeds the kernels' index range 2^24`,
     );
   }
+  const step = d.step ?? 1;
+  const rows = Math.ceil(d.srcH / step), cols = Math.ceil(d.srcW / step);
+  const vecIn = step === 1 && d.srcW % 4 === 0;
+  // Zero-filled once here; the kernel never writes the padding, so it stays zero.
   const tensor = gpu.tensor([d.G, d.N, d.Hp, d.Wp, Cp4 * 4], "conv2d.packed");
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
   const dispatch = await gpu.dispatch("conv2d_pack_input", {
@@ -335,18 +359,27 @@ async function packInput(
       ["u32", Cp4],
       ["u32", d.srcH],
       ["u32", d.srcW],
+      ["u32", rows],
+      ["u32", cols],
       ["u32", d.Hp],
       ["u32", d.Wp],
       ["i32", d.padT],
       ["i32", d.padL],
-      ["i32", d.dil],
+      ["u32", d.dil],
+      ["u32", step],
       ["u32", d.G],
+      ["u32", vecIn ? 1 : 0],
       ["f32", 1 / Cp4],
     ]),
-    tensors: [src, tensor],
-    groups: checkGrid(label, [Math.ceil((d.Wp * Cp4) / WG), d.Hp, d.N * d.G], max),
+    tensors: [src, vecIn ? vec4View(src) : placeholder(gpu), tensor],
+    groups: checkGrid(label, [Math.ceil((Math.ceil(cols / 4) * Cp4) / WG), rows, d.N * d.G], max),
   });
   return { dispatch, tensor, Cp4, groupX, Hp: d.Hp, Wp: d.Wp };
+}
+
+/** The tensor's whole vec4s, bound as array<vec4<f32>> (a second read-only view of it). */
+function vec4View(t: Tensor): GPUBufferBinding {
+  return { buffer: t.buffer, offset: t.offset, size: Math.max(16, Math.floor(t.bytes / 16) * 16) };
 }
 
 /** OIHW → [G][rows][kh][kw][Cp] (flipped and transposed for the input gradient). */
