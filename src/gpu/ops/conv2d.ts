@@ -216,13 +216,19 @@ export async function conv2dBackwardWeight(
   const Pq = Math.ceil(NP / 4);
   const dyt = gpu.tensor([s.Cout, Pq * 4], "conv2d.dyt");
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
+  // Four pixels of one channel are one aligned vec4 of dy when no image ends mid-quad.
+  const dyVec = (OH * OW) % 4 === 0;
   const packGrad = await gpu.dispatch("conv2d_pack_grad", {
     label: `${label}: pack dy`,
-    uniforms: params([["u32", NP], ["u32", OH * OW], ["u32", s.Cout], ["u32", Pq], [
-      "f32",
-      1 / (OH * OW),
-    ]]),
-    tensors: [t.dy, dyt],
+    uniforms: params([
+      ["u32", NP],
+      ["u32", OH * OW],
+      ["u32", s.Cout],
+      ["u32", Pq],
+      ["u32", dyVec ? 1 : 0],
+      ["f32", 1 / (OH * OW)],
+    ]),
+    tensors: [t.dy, dyVec ? vec4View(t.dy) : placeholder(gpu), dyt],
     groups: checkGrid(label, [Math.ceil(Pq / WG), s.Cout, 1], max),
   });
 
