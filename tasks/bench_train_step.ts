@@ -40,6 +40,27 @@ export interface TrainStepFigures {
   perKind: Record<string, number>;
   /** Achieved GFLOP/s counting 3 × forward multiply-adds × 2 per image (conv + linear only). */
   gflops: number;
+  /**
+   * CPU time this process (JS and llvmpipe's worker threads) spent per step, from
+   * /proc/self/stat: unlike wall time it barely grows when other programs share the cores.
+   */
+  cpuMs: number;
+  /** batch / (cpuMs / cores): the rate the step would reach with every core to itself (an estimate). */
+  idleImagesPerSecond: number;
+}
+
+const CORES = navigator.hardwareConcurrency;
+
+/** User + system CPU milliseconds of this process (Linux), NaN elsewhere. */
+function processCpuMs(): number {
+  try {
+    const stat = Deno.readTextFileSync("/proc/self/stat");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // Fields 14 and 15 of proc(5) (utime, stime) are 12 and 13 after the command name; ticks of 1/100 s.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
 }
 
 const PLAN: { backbone: string; inputSize: number; steps: number }[] = [
@@ -263,12 +284,14 @@ async function benchOne(
     }
   }
   let wall = 0, spanSum = 0;
+  const cpu0 = processCpuMs();
   for (let i = 0; i < steps; i++) {
     const r = await once();
     wall += r.wallMs;
     spanSum += r.spanMs;
   }
   const stepMs = wall / steps, kernelMs = spanSum / steps;
+  const cpuMs = (processCpuMs() - cpu0) / steps;
   const macs = forwardMacs(model.net);
   const figures: TrainStepFigures = {
     backbone: plan.backbone,
@@ -282,6 +305,8 @@ async function benchOne(
     outsideShare: Math.max(0, (stepMs - kernelMs) / stepMs),
     perKind,
     gflops: (3 * 2 * macs * batch) / (stepMs * 1e6),
+    cpuMs,
+    idleImagesPerSecond: (batch * 1000 * CORES) / cpuMs,
   };
   model.destroy();
   return figures;
@@ -317,7 +342,10 @@ function printRow(f: TrainStepFigures): void {
       `kernels ${f.kernelMs.toFixed(0).padStart(6)} ms  outside ${
         (100 * f.outsideShare).toFixed(1)
       }%  ` +
-      `${f.gflops.toFixed(1)} GFLOP/s${f.note ? `  (${f.note})` : ""}\n    per kind (ms): ${kinds}`,
+      `${f.gflops.toFixed(1)} GFLOP/s  cpu ${f.cpuMs.toFixed(0)} ms/step → ~${
+        f.idleImagesPerSecond.toFixed(0)
+      } img/s on idle cores` +
+      `${f.note ? `  (${f.note})` : ""}\n    per kind (ms): ${kinds}`,
   );
 }
 
