@@ -7,8 +7,10 @@
 // whatever the blocking, so unlike the dense kernels it is bound by loads.
 //
 // Each invocation computes 8 consecutive output pixels of one row for 4 channels; lanes are
-// numbered ((n·OH + oh)·OWB + owBlock)·C4 + c4. With vecOut (OW a multiple of 4) results
-// are stored as vec4s of four pixels.
+// numbered ((n·OH + oh)·OWB + owBlock)·C4 + c4. 3×3 kernels at stride 1 or 2 read each
+// input row segment once for all three kx (10 or 17 loads per row instead of 24); other
+// kernels read per tap. With vecOut (OW a multiple of 4) results are stored as vec4s of
+// four pixels.
 //
 // Bindings: 0 uniform Params; 1 xp4 (vec4, read); 2 wp4 (vec4, read); 3 y4 (vec4, read_write,
 //           NCHW [N][C][OH][OW]).
@@ -92,19 +94,76 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   var a5 = vec4(0.0);
   var a6 = vec4(0.0);
   var a7 = vec4(0.0);
-  for (var ky = 0u; ky < p.kh; ky++) {
-    let row = (n * p.Hp + oh * p.stride + ky) * p.Wp;
-    for (var kx = 0u; kx < p.kw; kx++) {
-      let wv = wp4[(ky * p.kw + kx) * p.C4 + c4];
-      let r = row + kx;
-      a0 = fma(xp4[(r + x0) * p.C4 + c4], wv, a0);
-      a1 = fma(xp4[(r + x1) * p.C4 + c4], wv, a1);
-      a2 = fma(xp4[(r + x2) * p.C4 + c4], wv, a2);
-      a3 = fma(xp4[(r + x3) * p.C4 + c4], wv, a3);
-      a4 = fma(xp4[(r + x4) * p.C4 + c4], wv, a4);
-      a5 = fma(xp4[(r + x5) * p.C4 + c4], wv, a5);
-      a6 = fma(xp4[(r + x6) * p.C4 + c4], wv, a6);
-      a7 = fma(xp4[(r + x7) * p.C4 + c4], wv, a7);
+  let lastCol = p.Wp - 1u;
+  if (p.kh == 3u && p.kw == 3u && p.stride <= 2u) {
+    let col = ow0 * p.stride;
+    for (var ky = 0u; ky < 3u; ky++) {
+      let row = (n * p.Hp + oh * p.stride + ky) * p.Wp;
+      let w0 = wp4[ky * 3u * p.C4 + c4];
+      let w1 = wp4[(ky * 3u + 1u) * p.C4 + c4];
+      let w2 = wp4[(ky * 3u + 2u) * p.C4 + c4];
+      if (p.stride == 1u) {
+        let r0 = xp4[(row + min(col + 0u, lastCol)) * p.C4 + c4];
+        let r1 = xp4[(row + min(col + 1u, lastCol)) * p.C4 + c4];
+        let r2 = xp4[(row + min(col + 2u, lastCol)) * p.C4 + c4];
+        let r3 = xp4[(row + min(col + 3u, lastCol)) * p.C4 + c4];
+        let r4 = xp4[(row + min(col + 4u, lastCol)) * p.C4 + c4];
+        let r5 = xp4[(row + min(col + 5u, lastCol)) * p.C4 + c4];
+        let r6 = xp4[(row + min(col + 6u, lastCol)) * p.C4 + c4];
+        let r7 = xp4[(row + min(col + 7u, lastCol)) * p.C4 + c4];
+        let r8 = xp4[(row + min(col + 8u, lastCol)) * p.C4 + c4];
+        let r9 = xp4[(row + min(col + 9u, lastCol)) * p.C4 + c4];
+        a0 = fma(r0, w0, fma(r1, w1, fma(r2, w2, a0)));
+        a1 = fma(r1, w0, fma(r2, w1, fma(r3, w2, a1)));
+        a2 = fma(r2, w0, fma(r3, w1, fma(r4, w2, a2)));
+        a3 = fma(r3, w0, fma(r4, w1, fma(r5, w2, a3)));
+        a4 = fma(r4, w0, fma(r5, w1, fma(r6, w2, a4)));
+        a5 = fma(r5, w0, fma(r6, w1, fma(r7, w2, a5)));
+        a6 = fma(r6, w0, fma(r7, w1, fma(r8, w2, a6)));
+        a7 = fma(r7, w0, fma(r8, w1, fma(r9, w2, a7)));
+      } else {
+        let r0 = xp4[(row + min(col + 0u, lastCol)) * p.C4 + c4];
+        let r1 = xp4[(row + min(col + 1u, lastCol)) * p.C4 + c4];
+        let r2 = xp4[(row + min(col + 2u, lastCol)) * p.C4 + c4];
+        let r3 = xp4[(row + min(col + 3u, lastCol)) * p.C4 + c4];
+        let r4 = xp4[(row + min(col + 4u, lastCol)) * p.C4 + c4];
+        let r5 = xp4[(row + min(col + 5u, lastCol)) * p.C4 + c4];
+        let r6 = xp4[(row + min(col + 6u, lastCol)) * p.C4 + c4];
+        let r7 = xp4[(row + min(col + 7u, lastCol)) * p.C4 + c4];
+        let r8 = xp4[(row + min(col + 8u, lastCol)) * p.C4 + c4];
+        let r9 = xp4[(row + min(col + 9u, lastCol)) * p.C4 + c4];
+        let r10 = xp4[(row + min(col + 10u, lastCol)) * p.C4 + c4];
+        let r11 = xp4[(row + min(col + 11u, lastCol)) * p.C4 + c4];
+        let r12 = xp4[(row + min(col + 12u, lastCol)) * p.C4 + c4];
+        let r13 = xp4[(row + min(col + 13u, lastCol)) * p.C4 + c4];
+        let r14 = xp4[(row + min(col + 14u, lastCol)) * p.C4 + c4];
+        let r15 = xp4[(row + min(col + 15u, lastCol)) * p.C4 + c4];
+        let r16 = xp4[(row + min(col + 16u, lastCol)) * p.C4 + c4];
+        a0 = fma(r0, w0, fma(r1, w1, fma(r2, w2, a0)));
+        a1 = fma(r2, w0, fma(r3, w1, fma(r4, w2, a1)));
+        a2 = fma(r4, w0, fma(r5, w1, fma(r6, w2, a2)));
+        a3 = fma(r6, w0, fma(r7, w1, fma(r8, w2, a3)));
+        a4 = fma(r8, w0, fma(r9, w1, fma(r10, w2, a4)));
+        a5 = fma(r10, w0, fma(r11, w1, fma(r12, w2, a5)));
+        a6 = fma(r12, w0, fma(r13, w1, fma(r14, w2, a6)));
+        a7 = fma(r14, w0, fma(r15, w1, fma(r16, w2, a7)));
+      }
+    }
+  } else {
+    for (var ky = 0u; ky < p.kh; ky++) {
+      let row = (n * p.Hp + oh * p.stride + ky) * p.Wp;
+      for (var kx = 0u; kx < p.kw; kx++) {
+        let wv = wp4[(ky * p.kw + kx) * p.C4 + c4];
+        let r = row + kx;
+        a0 = fma(xp4[(r + x0) * p.C4 + c4], wv, a0);
+        a1 = fma(xp4[(r + x1) * p.C4 + c4], wv, a1);
+        a2 = fma(xp4[(r + x2) * p.C4 + c4], wv, a2);
+        a3 = fma(xp4[(r + x3) * p.C4 + c4], wv, a3);
+        a4 = fma(xp4[(r + x4) * p.C4 + c4], wv, a4);
+        a5 = fma(xp4[(r + x5) * p.C4 + c4], wv, a5);
+        a6 = fma(xp4[(r + x6) * p.C4 + c4], wv, a6);
+        a7 = fma(xp4[(r + x7) * p.C4 + c4], wv, a7);
+      }
     }
   }
   if (ow0 >= p.OW) { return; }
