@@ -232,6 +232,77 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigur
   return figures;
 }
 
+export interface KernelSummary {
+  /** Best matmul GFLOP/s, by wall time and by CPU time. */
+  bestMatmul: { wall: number; cpu: number } | null;
+  /** Convolution rows under 60 % of the best matmul (CPU-time figures), with their ratio. */
+  slowConvs: { kernel: string; shape: string; ratio: number }[];
+  /** The default backbone's convolutions per training step (batch 64): forward, input
+   * gradient except the first layer's, weight gradient. */
+  backboneStep: {
+    wallMs: number;
+    cpuMs: number;
+    imagesPerSecondWall: number;
+    imagesPerSecondCpu: number;
+  } | null;
+}
+
+/** The target checks: conv vs best matmul, and the default backbone's conv time per step. */
+export function summarize(figures: KernelFigure[]): KernelSummary {
+  const mm = figures.filter((f) => f.kernel === "matmul");
+  const bestMatmul = mm.length
+    ? {
+      wall: Math.max(...mm.map((f) => f.gflopsBest)),
+      cpu: Math.max(...mm.map((f) => f.gflopsCpu)),
+    }
+    : null;
+  const slowConvs = bestMatmul
+    ? figures.filter((f) => f.kernel.startsWith("conv2d") && f.gflopsCpu < 0.6 * bestMatmul.cpu)
+      .map((f) => ({ kernel: f.kernel, shape: f.shape, ratio: f.gflopsCpu / bestMatmul.cpu }))
+    : [];
+  const backbone = figures.filter((f) => f.shape.startsWith(`${DEFAULT_BACKBONE} `));
+  // The first layer's input is the image: no gradient is asked of it.
+  const first = backbone[0]?.shape;
+  const used = backbone.filter((f) => !(f.shape === first && f.kernel === "conv2d.backwardInput"));
+  const wallMs = used.reduce((a, f) => a + f.msBest, 0);
+  const cpuMs = used.reduce((a, f) => a + f.cpuMsBest / THREADS, 0);
+  const backboneStep = used.length
+    ? {
+      wallMs,
+      cpuMs,
+      imagesPerSecondWall: (TARGET_BATCH * 1000) / wallMs,
+      imagesPerSecondCpu: (TARGET_BATCH * 1000) / cpuMs,
+    }
+    : null;
+  return { bestMatmul, slowConvs, backboneStep };
+}
+
+function summaryLines(s: KernelSummary): string[] {
+  const out: string[] = [];
+  if (s.bestMatmul) {
+    out.push(
+      `best matmul: ${s.bestMatmul.wall.toFixed(1)} GFLOP/s (wall), ${
+        s.bestMatmul.cpu.toFixed(1)
+      } (cpu)`,
+    );
+    out.push(`convolutions under 60% of it (cpu): ${s.slowConvs.length}`);
+    for (const c of s.slowConvs) {
+      out.push(`  ${(100 * c.ratio).toFixed(0).padStart(3)}%  ${c.kernel} ${c.shape}`);
+    }
+  }
+  if (s.backboneStep) {
+    const b = s.backboneStep;
+    out.push(
+      `${DEFAULT_BACKBONE} convolutions per step (batch ${TARGET_BATCH}): ${
+        b.wallMs.toFixed(0)
+      } ms wall ` +
+        `(${b.imagesPerSecondWall.toFixed(0)} images/s), ${b.cpuMs.toFixed(0)} ms by CPU time ` +
+        `(${b.imagesPerSecondCpu.toFixed(0)} images/s) — convolutions only`,
+    );
+  }
+  return out;
+}
+
 /** llvmpipe runs one worker thread per core. */
 const THREADS = navigator.hardwareConcurrency;
 
@@ -280,5 +351,9 @@ if (import.meta.main) {
     filter,
     onFigure: json ? undefined : (f) => console.log(row(f)),
   });
-  if (json) console.log(JSON.stringify({ adapter: gpu.adapterName, figures }, null, 2));
+  const summary = summarize(figures);
+  if (json) console.log(JSON.stringify({ adapter: gpu.adapterName, figures, summary }, null, 2));
+  else {
+    for (const line of summaryLines(summary)) console.log(line);
+  }
 }
