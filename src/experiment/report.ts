@@ -215,6 +215,7 @@ export function figures(kind: ExperimentKind, results: ArmResult[]): Figure[] {
           xLabel: "label noise (fraction of training images)",
           yLabel: "accuracy",
           series,
+          yRange: roomBelow(series),
           legend: "lower left",
         }],
       }]
@@ -264,10 +265,25 @@ export function figures(kind: ExperimentKind, results: ArmResult[]): Figure[] {
         xLabel: "margin m (ArcFace: radians; CosFace: cosine)",
         yLabel: "accuracy",
         series,
+        yRange: roomBelow(series),
         legend: "lower left",
       }],
     }]
     : [];
+}
+
+/** An accuracy axis with empty space below the lowest point, where the legend goes. */
+function roomBelow(series: Series[]): [number, number] {
+  const ys = series.flatMap((s) => Array.from(s.y));
+  const lo = Math.min(...ys), hi = Math.max(...ys);
+  const span = Math.max(hi - lo, 0.05);
+  // The legend takes about 7.5% of the plot's height per entry.
+  const share = Math.min(0.6, 0.075 * series.length);
+  const room = (share * span) / (1 - share) + 0.03;
+  return [
+    Math.max(0, Math.floor((lo - room) * 20) / 20),
+    Math.min(1, Math.ceil((hi + 0.02) * 20) / 20),
+  ];
 }
 
 /** Writes `<name>.svg` and `<name>.png` for each figure into `dir`; returns the file stems. */
