@@ -330,15 +330,18 @@ export async function benchTrainStep(
   return out;
 }
 
+/** Two significant digits below 10, whole numbers above. */
+function rate(x: number): string {
+  return x >= 10 ? x.toFixed(0) : x.toPrecision(2);
+}
+
 function printRow(f: TrainStepFigures): void {
   const kinds = Object.entries(f.perKind).map(([k, ms]) => `${k} ${ms.toFixed(1)}`).join(", ");
   console.error(
     `${f.backbone.padEnd(14)} ${String(f.inputSize).padStart(3)} px  batch ${
       String(f.batch).padStart(2)
     }  ` +
-      `${f.imagesPerSecond.toFixed(1).padStart(7)} img/s  step ${
-        f.stepMs.toFixed(0).padStart(6)
-      } ms  ` +
+      `${rate(f.imagesPerSecond).padStart(7)} img/s  step ${f.stepMs.toFixed(0).padStart(6)} ms  ` +
       `kernels ${f.kernelMs.toFixed(0).padStart(6)} ms  outside ${
         (100 * f.outsideShare).toFixed(1)
       }%  ` +
