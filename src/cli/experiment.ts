@@ -22,20 +22,23 @@ import { checkRange, type FlagSpec, formatFlags, parseFlags } from "./flags.ts";
 import { type Io, Log } from "./io.ts";
 import type { Stage } from "./stage.ts";
 
-/** Budget defaults: the synthetic runs are sized for minutes per arm on a 2-core CPU adapter. */
+/**
+ * Budget defaults: the demo's data and training length (its P2SGrad arm trains as the demo
+ * does), a few minutes per arm on a 2-core CPU adapter; the flags size a run up or down.
+ */
 export const DEFAULT_BUDGET = {
-  identities: 200,
-  perIdentity: 10,
-  renderSize: 96,
+  identities: 160,
+  perIdentity: 12,
+  renderSize: 112,
   size: 64,
   dataSeed: 1,
   backbone: "resnet-lite",
-  steps: 200,
+  steps: 150,
   batch: 64,
   lr: 0.1,
   warmupSteps: 0,
   seed: 0,
-  valPoints: 4,
+  valPoints: 3,
   logEvery: 10,
 } as const;
 
