@@ -406,14 +406,34 @@ async function run(args: string[], io: Io): Promise<number> {
     await say(
       `experiment ${kind}: ${r.arms.length} arms, ${r.budget.steps} steps each, report in ${r.out}`,
     );
-    let results: ArmResult[];
-    let dataCommands: string[] = [];
-    if (flags["report-only"]) {
-      results = [];
+    const finished = async () => {
+      const done: ArmResult[] = [];
       for (const a of r.arms) {
-        const done = await readFinished(r.out, a, key);
-        if (done) results.push(done);
+        const x = await readFinished(r.out, a, key);
+        if (x) done.push(x);
       }
+      return done;
+    };
+    let dataCommands: string[] = [];
+    const report = async (results: ArmResult[]) =>
+      writeReport(r.out, {
+        kind: r.kind,
+        settings: { ...shared, arms: r.arms, settings_key: key },
+        settingLines: settingLines(r),
+        env: await environment(results.find((x) => x.adapter)?.adapter ?? undefined),
+        results,
+        arms: r.arms,
+        rerun: [
+          "npx -y deno@2.9.6 run --allow-read --allow-write --allow-env --allow-run main.ts experiment",
+          kind,
+          ...r.canonicalArgs.map(shellQuote),
+        ].join(" "),
+        dataCommands,
+        mainPath: MAIN,
+      });
+    let results: ArmResult[];
+    if (flags["report-only"]) {
+      results = await finished();
     } else {
       const inputs = await prepareInputs(r.data, r.out, say);
       dataCommands = inputs.commands;
@@ -426,26 +446,23 @@ async function run(args: string[], io: Io): Promise<number> {
         }
         return noisy.path;
       });
-      results =
-        (await runArms({ reportDir: r.out, arms: r.arms, settingsKey: key, execute, log: say }))
-          .results;
+      try {
+        results =
+          (await runArms({ reportDir: r.out, arms: r.arms, settingsKey: key, execute, log: say }))
+            .results;
+      } catch (err) {
+        // A failed arm stops the run; what finished so far is still reported.
+        const done = await finished().catch(() => []);
+        if (done.length > 0) {
+          await report(done);
+          await say(
+            `experiment ${kind}: partial report of ${done.length} arms in ${r.out}/report.md`,
+          );
+        }
+        throw err;
+      }
     }
-    const adapter = results.find((x) => x.adapter)?.adapter ?? undefined;
-    await writeReport(r.out, {
-      kind: r.kind,
-      settings: { ...shared, arms: r.arms, settings_key: key },
-      settingLines: settingLines(r),
-      env: await environment(adapter),
-      results,
-      arms: r.arms,
-      rerun: [
-        "npx -y deno@2.9.6 run --allow-read --allow-write --allow-env --allow-run main.ts experiment",
-        kind,
-        ...r.canonicalArgs.map(shellQuote),
-      ].join(" "),
-      dataCommands,
-      mainPath: MAIN,
-    });
+    await report(results);
     await say(
       `experiment ${kind}: ${results.length} of ${r.arms.length} arms reported in ${r.out}/report.md`,
     );

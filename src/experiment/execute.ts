@@ -157,7 +157,8 @@ export function makeExecutor(
         `arm ${arm.id}: embed | evaluate failed (exit codes ${
           r.codes.join(", ")
         }); see the messages above`,
-        "rerun the experiment to retry the evaluation",
+        "rerun the experiment to retry the evaluation; if the model no longer loads (the code " +
+          `changed since it was trained), delete ${dir} to train the arm again`,
       );
     }
     const evalSeconds = (performance.now() - t0) / 1000;

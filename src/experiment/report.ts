@@ -277,8 +277,8 @@ function roomBelow(series: Series[]): [number, number] {
   const ys = series.flatMap((s) => Array.from(s.y));
   const lo = Math.min(...ys), hi = Math.max(...ys);
   const span = Math.max(hi - lo, 0.05);
-  // The legend takes about 7.5% of the plot's height per entry.
-  const share = Math.min(0.6, 0.075 * series.length);
+  // The legend takes about 8% of the plot's height per entry, plus its frame.
+  const share = Math.min(0.65, 0.085 * series.length + 0.03);
   const room = (share * span) / (1 - share) + 0.03;
   return [
     Math.max(0, Math.floor((lo - room) * 20) / 20),
