@@ -34,7 +34,7 @@ export function commandsScript(title: string, commands: string[], mainPath: stri
   return [
     "#!/bin/sh",
     `# ${title}`,
-    "# Run it from the folder the experiment ran in (paths are as given); p2sgrad is this checkout's.",
+    "# Run from the folder these commands ran in (paths are as given); p2sgrad is this checkout's.",
     "set -e",
     `P2SGRAD_MAIN=${shellQuote(mainPath)}`,
     P2SGRAD_FUNCTION,
