@@ -8,7 +8,7 @@ import type { Log } from "../cli/io.ts";
 import { type InputFacts, saveCheckpoint } from "./checkpoint.ts";
 import type { Embedder } from "./embedder.ts";
 import { HEADS } from "./heads.ts";
-import { type LogEntry, progressLine, type TrainLog } from "./run_log.ts";
+import { type LogEntry, progressBar, progressLine, type TrainLog } from "./run_log.ts";
 import type { Trainer } from "./trainer.ts";
 import { validate, type ValidationSet } from "./validate.ts";
 
@@ -114,7 +114,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
     last = entry;
     const perStep = (lastLogAt - started) / 1000 / (step - o.startStep);
     const line = progressLine(entry, o.totalSteps, perStep * (end - step));
-    if (o.log.isTerminal) await o.log.progress(line);
+    if (o.log.isTerminal) await o.log.progress(`${progressBar(step / o.totalSteps)} ${line}`);
     else if (final || lastLogAt - lastPrinted >= plainEvery || valNow) {
       await o.log.line(line);
       lastPrinted = lastLogAt;

@@ -104,6 +104,15 @@ export function progressLine(e: LogEntry, total: number, etaSeconds: number | nu
   return parts.join("  ");
 }
 
+/** A fixed-width text bar for the terminal progress line: `[########------] 57%`. */
+export function progressBar(fraction: number, width = 20): string {
+  const f = Math.min(1, Math.max(0, fraction));
+  const full = Math.round(f * width);
+  return `[${"#".repeat(full)}${"-".repeat(width - full)}] ${
+    String(Math.floor(f * 100)).padStart(3)
+  }%`;
+}
+
 export function duration(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s}s`;
