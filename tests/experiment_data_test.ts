@@ -3,6 +3,7 @@
 // same bytes, and unlabelled faces are refused. Also the synthetic data commands.
 import { assert, assertEquals, assertNotEquals, assertRejects } from "@std/assert";
 import {
+  balancedOrder,
   findDataRoot,
   lfwPipelines,
   syntheticPipelines,
@@ -130,6 +131,17 @@ Deno.test("writeFoldSubset: the first K folds' pairs and exactly the faces they 
     [ids[5], ids[6], true, 1],
     [ids[5], ids[8], false, 1],
   ]);
+  // LFW's layout (all same, then all different, per fold) comes out alternating.
+  const mk = (same: boolean, fold: number, k: number) => ({ a: `a${k}`, b: `b${k}`, same, fold });
+  const lfwOrder = [
+    mk(true, 0, 1),
+    mk(true, 0, 2),
+    mk(false, 0, 3),
+    mk(false, 0, 4),
+    mk(true, 1, 5),
+    mk(false, 1, 6),
+  ];
+  assertEquals(balancedOrder(lfwOrder).map((p) => p.a), ["a1", "a3", "a2", "a4", "a5", "a6"]);
   const sub = await readAll(`${dir}/v.arrow`), all = await readAll(`${dir}/faces.arrow`);
   assertEquals(sub.rows.map((x) => x.id), [0, 1, 4, 5, 6, 8].map((i) => ids[i]));
   for (const x of sub.rows) assertEquals(x.pixels, all.rows[ids.indexOf(x.id)].pixels);

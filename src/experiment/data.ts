@@ -4,7 +4,7 @@
 // Label noise is applied here, to the aligned training stream, with the same seeded
 // function as `prepare --label-noise` (src/data/select.ts), so one stream serves every level.
 import { InputError } from "../cli/errors.ts";
-import { parsePairs } from "../data/pairs.ts";
+import { type Pair, parsePairs } from "../data/pairs.ts";
 import { addLabelNoise, type Labels } from "../data/select.ts";
 import { openRecordStream, RecordStreamWriter } from "../format/stream.ts";
 import { runPipeline } from "../util/pipeline.ts";
@@ -198,7 +198,7 @@ export async function writeFoldSubset(
   outPairs: string | null,
 ): Promise<{ pairs: number; faces: number }> {
   const list = parsePairs(await Deno.readTextFile(pairsPath), pairsPath);
-  const kept = list.pairs.filter((p) => p.fold < folds);
+  const kept = balancedOrder(list.pairs.filter((p) => p.fold < folds));
   const ids = new Set(kept.flatMap((p) => [p.a, p.b]));
   const stream = await readFaces(facesPath);
   const tmp = `${outFaces}.partial`;
@@ -234,6 +234,25 @@ export async function writeFoldSubset(
   }
   await Deno.rename(tmp, outFaces);
   return { pairs: kept.length, faces };
+}
+
+/**
+ * Same and different pairs alternating within each fold: the pairs protocol splits a list
+ * into contiguous folds, and LFW's order (300 same, then 300 different) would make each
+ * fold of a part of it all-same or all-different.
+ */
+export function balancedOrder(pairs: Pair[]): Pair[] {
+  const out: Pair[] = [];
+  const folds = [...new Set(pairs.map((p) => p.fold))].sort((a, b) => a - b);
+  for (const f of folds) {
+    const same = pairs.filter((p) => p.fold === f && p.same);
+    const diff = pairs.filter((p) => p.fold === f && !p.same);
+    for (let i = 0; i < Math.max(same.length, diff.length); i++) {
+      if (i < same.length) out.push(same[i]);
+      if (i < diff.length) out.push(diff[i]);
+    }
+  }
+  return out;
 }
 
 /** The data folder: `given`, else $P2SGRAD_DATA, else ../shared/data beside the checkout. */
