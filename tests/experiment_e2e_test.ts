@@ -109,6 +109,8 @@ Deno.test("experiment: usage errors exit 2 before any work", async () => {
       ["experiment", "heads", "--heads", "p2sgrad,nope"],
       ["experiment", "heads", "--train", "x.arrow"],
       ["experiment", "noise", "--noise", "0,abc"],
+      ["experiment", "heads", "--lr-for", "p2sgrad"],
+      ["experiment", "heads", "--lr-for", "p2sgrad=1,p2sgrad=2"],
     ]
   ) {
     const r = await runStage(args);

@@ -45,6 +45,26 @@ Deno.test("heads table: one row per arm with defaults filled in, diverged arms m
   assertEquals(t.find((r) => r[0] === "softmax")![8], "–", "softmax has no θy");
 });
 
+Deno.test("tables name a head's own learning rate", () => {
+  const arms = experimentArms("heads", {
+    ...plan,
+    heads: ["p2sgrad", "softmax"],
+    lrFor: { p2sgrad: 2 },
+  });
+  const t = rows(resultsTable("heads", arms.map((a) => fakeResult(a))));
+  assertEquals(t.map((r) => r[0]), ["p2sgrad (lr 2)", "softmax"]);
+  const noise = experimentArms("noise", {
+    ...plan,
+    heads: ["p2sgrad"],
+    noise: [0, 0.1],
+    lrFor: { p2sgrad: 2 },
+  });
+  assertEquals(
+    rows(resultsTable("noise", noise.map((a) => fakeResult(a))))[0][0],
+    "p2sgrad (lr 2)",
+  );
+});
+
 Deno.test("noise table: heads × levels with the change from clean to the noisiest", () => {
   const arms = experimentArms("noise", plan);
   const t = rows(resultsTable("noise", arms.map((a) => fakeResult(a))));

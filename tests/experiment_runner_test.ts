@@ -43,6 +43,26 @@ Deno.test("experiment arms: heads, noise × heads, and the s/m grids with one p2
   );
 });
 
+Deno.test("experiment arms: --lr-for gives a head its own rate, in its id and label", () => {
+  const arms = experimentArms("noise", {
+    ...plan,
+    heads: ["p2sgrad", "arcface"],
+    noise: [0, 0.2],
+    lrFor: { p2sgrad: 1 },
+  });
+  assertEquals(arms.map((a) => a.id), [
+    "p2sgrad-lr1",
+    "arcface",
+    "p2sgrad-noise0.2-lr1",
+    "arcface-noise0.2",
+  ]);
+  assertEquals(arms.map((a) => a.lr), [1, null, 1, null]);
+  assertEquals(armLabel(arms[0]), "p2sgrad (lr 1)");
+  // deno-lint-ignore no-explicit-any
+  assertThrows(() => experimentArms("heads", { ...plan, lrFor: { bogus: 1 } as any }), UsageError);
+  assertThrows(() => experimentArms("heads", { ...plan, lrFor: { p2sgrad: 0 } }), UsageError);
+});
+
 Deno.test("experiment arms: bad plans are usage errors that quote the value", () => {
   const bad = [
     { ...plan, heads: ["p2sgrad", "bogus"] },

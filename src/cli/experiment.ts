@@ -151,6 +151,11 @@ const FLAGS = {
     default: P.cosMargins.map(String),
     help: "sensitivity: CosFace margins",
   },
+  "lr-for": {
+    type: "list",
+    arg: "H=LR,…",
+    help: "a head's own peak learning rate, e.g. p2sgrad=1 (the others use --lr)",
+  },
   "report-only": {
     type: "boolean",
     help: "write the report from the arms finished so far, training nothing",
@@ -213,6 +218,21 @@ function numbers(name: string, xs: string[]): number[] {
     }
     return v;
   });
+}
+
+/** `p2sgrad=1,arcface=0.05` → { p2sgrad: 1, arcface: 0.05 }. */
+function lrFor(items: string[]): Partial<Record<HeadName, number>> {
+  const out: Partial<Record<HeadName, number>> = {};
+  for (const item of items) {
+    const m = /^([a-z]+)=(.+)$/.exec(item.trim());
+    const v = m ? Number(m[2]) : NaN;
+    if (!m || !Number.isFinite(v)) {
+      throw new UsageError(`--lr-for expects HEAD=LR items, got ${JSON.stringify(item)}`);
+    }
+    if (m[1] in out) throw new UsageError(`--lr-for names ${m[1]} twice`);
+    out[m[1] as HeadName] = v;
+  }
+  return out;
 }
 
 async function fileFacts(path: string): Promise<{ path: string; bytes: number }> {
@@ -284,6 +304,7 @@ export function resolveSettings(kind: ExperimentKind, f: Flags, dataRoot?: strin
     scales: numbers("scales", f.scales),
     arcMargins: numbers("arc-margins", f["arc-margins"]),
     cosMargins: numbers("cos-margins", f["cos-margins"]),
+    lrFor: lrFor(f["lr-for"]),
   };
   const arms = experimentArms(kind, plan);
   const out = f.out ?? `report/experiment-${kind}`;
@@ -326,6 +347,8 @@ export function resolveSettings(kind: ExperimentKind, f: Flags, dataRoot?: strin
     String(budget.save_every),
   );
   if (kind !== "sensitivity") args.push("--heads", plan.heads.join(","));
+  const lrs = Object.entries(plan.lrFor).map(([h, lr]) => `${h}=${lr}`);
+  if (lrs.length) args.push("--lr-for", lrs.join(","));
   if (kind === "noise") args.push("--noise", plan.noise.join(","));
   if (kind === "sensitivity") {
     args.push(
@@ -340,6 +363,11 @@ export function resolveSettings(kind: ExperimentKind, f: Flags, dataRoot?: strin
   return { kind, out, data, budget, arms, canonicalArgs: args };
 }
 
+function lrNote(arms: Arm[]): string {
+  const own = [...new Set(arms.filter((a) => a.lr !== null).map((a) => `${a.head} ${a.lr}`))];
+  return own.length ? ` (own rates: ${own.join(", ")})` : "";
+}
+
 function settingLines(r: Resolved): string[] {
   const d = r.data, b = r.budget;
   const data = d.source === "synthetic"
@@ -351,7 +379,9 @@ function settingLines(r: Resolved): string[] {
     data,
     `backbone ${b.backbone}${
       b.embedding_dim ? `, embedding ${b.embedding_dim}-d` : ""
-    }; ${b.steps} steps of ${b.batch} images, SGD lr ${b.lr} (cosine, warm-up ${b.warmup_steps}), seed ${b.seed}`,
+    }; ${b.steps} steps of ${b.batch} images, SGD lr ${b.lr}${
+      lrNote(r.arms)
+    } (cosine, warm-up ${b.warmup_steps}), seed ${b.seed}`,
     `validation every ${b.val_every} steps on the pairs set (the curves); checkpoints every ${b.save_every} steps`,
     `arms: ${r.arms.map((a) => a.id).join(", ")}`,
   ];

@@ -17,6 +17,8 @@ export interface Arm {
   margin: number | null;
   /** Fraction of training labels replaced by a wrong one. */
   noise: number;
+  /** This head's learning rate when it differs from the shared one (--lr-for), else null. */
+  lr: number | null;
 }
 
 /** What the arms vary over; every list is taken in the order given. */
@@ -26,6 +28,8 @@ export interface ArmPlan {
   scales: number[];
   arcMargins: number[];
   cosMargins: number[];
+  /** Learning rates of particular heads (the others use the shared --lr). */
+  lrFor: Partial<Record<HeadName, number>>;
 }
 
 export const DEFAULT_PLAN: Readonly<ArmPlan> = Object.freeze({
@@ -36,6 +40,7 @@ export const DEFAULT_PLAN: Readonly<ArmPlan> = Object.freeze({
   scales: [16, 32, 64],
   arcMargins: [0.2, 0.35, 0.5],
   cosMargins: [0.1, 0.25, 0.35],
+  lrFor: {},
 });
 
 export function armId(a: Omit<Arm, "id">): string {
@@ -43,17 +48,17 @@ export function armId(a: Omit<Arm, "id">): string {
   if (a.scale !== null) id += `-s${a.scale}`;
   if (a.margin !== null) id += `-m${a.margin}`;
   if (a.noise > 0) id += `-noise${a.noise}`;
+  if (a.lr !== null) id += `-lr${a.lr}`;
   return id;
-}
-
-function arm(head: HeadName, scale: number | null, margin: number | null, noise: number): Arm {
-  const a = { head, scale, margin, noise };
-  return { id: armId(a), ...a };
 }
 
 /** The arms of an experiment, in the order they run. */
 export function experimentArms(kind: ExperimentKind, plan: ArmPlan): Arm[] {
   checkPlan(plan);
+  const arm = (head: HeadName, scale: number | null, margin: number | null, noise: number) => {
+    const a = { head, scale, margin, noise, lr: plan.lrFor[head] ?? null };
+    return { id: armId(a), ...a };
+  };
   if (kind === "heads") return plan.heads.map((h) => arm(h, null, null, 0));
   if (kind === "noise") {
     return plan.noise.flatMap((p) => plan.heads.map((h) => arm(h, null, null, p)));
@@ -75,12 +80,21 @@ function checkPlan(plan: ArmPlan): void {
     }
   }
   for (const [name, xs] of Object.entries(plan)) {
-    if ((xs as unknown[]).length === 0) throw new UsageError(`--${kebab(name)} is empty`);
+    if (!Array.isArray(xs)) continue;
+    if (xs.length === 0) throw new UsageError(`--${kebab(name)} is empty`);
     const d = dup(xs as unknown[]);
     if (d !== undefined) throw new UsageError(`--${kebab(name)} lists ${d} twice`);
   }
   for (const p of plan.noise) {
     if (!(p >= 0 && p < 1)) throw new UsageError(`--noise levels must lie in [0, 1), got ${p}`);
+  }
+  for (const [h, lr] of Object.entries(plan.lrFor)) {
+    if (!(HEAD_NAMES as readonly string[]).includes(h)) {
+      throw new UsageError(`--lr-for: unknown head '${h}' (known: ${HEAD_NAMES.join(", ")})`);
+    }
+    if (!(lr! > 0)) {
+      throw new UsageError(`--lr-for ${h}: the learning rate must be positive, got ${lr}`);
+    }
   }
   for (const s of plan.scales) {
     if (!(s > 0)) throw new UsageError(`--scales must be positive, got ${s}`);
@@ -101,10 +115,15 @@ export function effectiveHyper(a: Arm): { s: number | null; m: number | null } {
   return { s: d.s ? h.s : null, m: d.m ? h.m : null };
 }
 
-/** "arcface (s 32, m 0.35)", "p2sgrad", "cosface (s 64, m 0.35), noise 0.2". */
+/** "arcface (s 32, m 0.35)", "p2sgrad (lr 1)", "cosface (s 64, m 0.35), noise 0.2". */
 export function armLabel(a: Arm, withNoise = true): string {
   const { s, m } = effectiveHyper(a);
-  const hyper = [s !== null ? `s ${s}` : "", m !== null ? `m ${m}` : ""].filter(Boolean).join(", ");
+  const hyper = [
+    s !== null ? `s ${s}` : "",
+    m !== null ? `m ${m}` : "",
+    a.lr !== null ? `lr ${a.lr}` : "",
+  ]
+    .filter(Boolean).join(", ");
   return `${a.head}${hyper ? ` (${hyper})` : ""}${
     withNoise && a.noise > 0 ? `, noise ${a.noise}` : ""
   }`;

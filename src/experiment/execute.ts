@@ -43,7 +43,7 @@ export function trainArgs(b: TrainBudget, arm: Arm, inputs: Inputs, runDir: stri
     "--batch",
     String(b.batch),
     "--lr",
-    String(b.lr),
+    String(arm.lr ?? b.lr),
     "--warmup-steps",
     String(b.warmup_steps),
     "--seed",

@@ -51,7 +51,7 @@ export function resultsTable(kind: ExperimentKind, results: ArmResult[]): string
   const rows = results.map((r) => {
     const { s, m } = effectiveHyper(r.arm);
     return [
-      r.arm.head,
+      headCell(r.arm),
       s === null ? "–" : String(s),
       m === null ? "–" : String(m),
       accText(r),
@@ -67,6 +67,9 @@ export function resultsTable(kind: ExperimentKind, results: ArmResult[]): string
   });
   return table(header, rows);
 }
+
+/** The head's name, with its own learning rate when --lr-for gave it one. */
+const headCell = (a: Arm) => (a.lr !== null ? `${a.head} (lr ${a.lr})` : a.head);
 
 /** Heads in the order of HEAD_NAMES that occur in `results`. */
 function headsOf(results: ArmResult[]): string[] {
@@ -88,6 +91,7 @@ function noiseTable(results: ArmResult[]): string {
     ...(levels.length > 1 ? [`change ${first} → ${lastLevel} (points)`] : []),
   ];
   const rows = headsOf(results).map((h) => {
+    const any = results.find((r) => r.arm.head === h)!;
     const cells = levels.map((p) => {
       const r = find(h, p);
       return r ? accText(r) : "–";
@@ -96,7 +100,7 @@ function noiseTable(results: ArmResult[]): string {
       const a = find(h, first)?.accuracy, b = find(h, lastLevel)?.accuracy;
       cells.push(a && b ? (100 * (b.mean - a.mean)).toFixed(2) : "–");
     }
-    return [h, ...cells];
+    return [headCell(any.arm), ...cells];
   });
   return table(header, rows);
 }
