@@ -118,3 +118,28 @@ Deno.test("experiment: usage errors exit 2 before any work", async () => {
     assertStringIncludes(r.stderr, "Usage: p2sgrad experiment");
   }
 });
+
+Deno.test("experiment --report-only: flags resolve into arms and a report without training", async () => {
+  const dir = await Deno.makeTempDir();
+  const r = await runStage([
+    "experiment",
+    "heads",
+    "--heads",
+    "p2sgrad,arcface",
+    "--lr-for",
+    "p2sgrad=1",
+    "--steps",
+    "7",
+    "--report-only",
+    "--out",
+    dir,
+  ]);
+  assertEquals(r.code, 0, r.stderr);
+  assertStringIncludes(r.stderr, "0 of 2 arms reported");
+  const md = await Deno.readTextFile(`${dir}/report.md`);
+  assertStringIncludes(md, "2 of 2 arms have no result yet (p2sgrad-lr1, arcface)");
+  assertStringIncludes(md, "SGD lr 0.1 (own rates: p2sgrad 1)");
+  assertStringIncludes(md, "--steps 7 --batch 64 --lr 0.1");
+  assertStringIncludes(md, "--heads p2sgrad,arcface --lr-for p2sgrad=1");
+  await Deno.remove(dir, { recursive: true });
+});

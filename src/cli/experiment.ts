@@ -224,7 +224,7 @@ function numbers(name: string, xs: string[]): number[] {
 function lrFor(items: string[]): Partial<Record<HeadName, number>> {
   const out: Partial<Record<HeadName, number>> = {};
   for (const item of items) {
-    const m = /^([a-z]+)=(.+)$/.exec(item.trim());
+    const m = /^([a-z0-9]+)=(.+)$/.exec(item.trim());
     const v = m ? Number(m[2]) : NaN;
     if (!m || !Number.isFinite(v)) {
       throw new UsageError(`--lr-for expects HEAD=LR items, got ${JSON.stringify(item)}`);
