@@ -102,8 +102,10 @@ Deno.test({
       ref.map((v, i) => v + refMirror[i]),
       { atol: 2e-3, rtol: 1e-3, shape: [faces.length, D] },
     );
-    // The mirror really contributes (the toy faces are not symmetric): far above the tolerance.
-    assert(ref.some((v, i) => Math.abs(v - refMirror[i]) > 20 * 2e-3));
+    // The mirror really contributes: an embed that ignored --flip (2 × the plain features)
+    // would miss the expected sum by several times the tolerance.
+    const ignoringFlip = Math.max(...ref.map((v, i) => Math.abs(2 * v - (v + refMirror[i]))));
+    assert(ignoringFlip > 5 * 2e-3, `mirror contributes only ${ignoringFlip}`);
     for (const e of [a, b]) {
       for (let r = 0; r < faces.length; r++) {
         const row = e.feats.subarray(r * D, (r + 1) * D);
