@@ -146,9 +146,9 @@ export function curvePlots(entries: LogEntry[], title: string): PlotSpec[] {
   if (theta.x.length > 0) {
     specs.push({
       ...common,
-      title: "mean angle to the target class θy",
+      title: "mean angle to the target class, theta_y",
       yLabel: "degrees",
-      series: [{ name: "θy", ...theta, color: "#f28e2b" }],
+      series: [{ name: "theta_y", ...theta, color: "#f28e2b" }],
     });
   }
   const val = pick((e) => e.val_acc);
