@@ -175,6 +175,7 @@ export function figures(kind: ExperimentKind, results: ArmResult[]): Figure[] {
         xLabel: "step",
         yLabel: "accuracy",
         series: val,
+        yRange: legendRoom(val, "below", 0.05, [0, 1]),
         legend: "lower right",
       });
     }
@@ -185,6 +186,7 @@ export function figures(kind: ExperimentKind, results: ArmResult[]): Figure[] {
         xLabel: "step",
         yLabel: "degrees",
         series: theta,
+        yRange: legendRoom(theta, "above", 5, [0, 180]),
         legend: "upper right",
       });
     }
@@ -276,19 +278,31 @@ export function figures(kind: ExperimentKind, results: ArmResult[]): Figure[] {
     : [];
 }
 
-/** An accuracy axis with empty space below the lowest point, where the legend goes. */
-function roomBelow(series: Series[]): [number, number] {
+/**
+ * An axis range with empty space below (or above) the data where the legend goes, rounded
+ * out to multiples of `step` and kept within `limits`.
+ */
+function legendRoom(
+  series: Series[],
+  where: "below" | "above",
+  step: number,
+  limits: [number, number],
+): [number, number] {
   const ys = series.flatMap((s) => Array.from(s.y));
   const lo = Math.min(...ys), hi = Math.max(...ys);
-  const span = Math.max(hi - lo, 0.05);
+  const span = Math.max(hi - lo, step);
   // The legend takes about 8% of the plot's height per entry, plus its frame.
   const share = Math.min(0.65, 0.085 * series.length + 0.03);
-  const room = (share * span) / (1 - share) + 0.03;
-  return [
-    Math.max(0, Math.floor((lo - room) * 20) / 20),
-    Math.min(1, Math.ceil((hi + 0.02) * 20) / 20),
-  ];
+  const room = (share * span) / (1 - share) + 0.6 * step;
+  const down = (v: number) => Math.floor(v / step) * step,
+    up = (v: number) => Math.ceil(v / step) * step;
+  const a = where === "below" ? down(lo - room) : down(lo - 0.4 * step);
+  const b = where === "above" ? up(hi + room) : up(hi + 0.4 * step);
+  return [Math.max(limits[0], a), Math.min(limits[1], b)];
 }
+
+/** An accuracy axis with the legend's room below the lowest point. */
+const roomBelow = (series: Series[]) => legendRoom(series, "below", 0.05, [0, 1]);
 
 /** Writes `<name>.svg` and `<name>.png` for each figure into `dir`; returns the file stems. */
 export async function writeFigures(dir: string, figs: Figure[]): Promise<string[]> {
