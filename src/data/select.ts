@@ -1,7 +1,7 @@
 // Which images a prepared stream holds and with which labels: identity filters, per-identity
 // limits, an identity-disjoint train/val split, seeded label noise and shards. Pure functions
 // over plain items, so every source (folders, lists, RecordIO, synthetic faces) shares them.
-import { Rng } from "./random.ts";
+import { Rng } from "../util/random.ts";
 
 export interface SelectOptions {
   /** Keep only these identities. */

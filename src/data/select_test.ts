@@ -2,7 +2,7 @@
 // requested fraction, shards that partition, and dense labels in identity order.
 import { assert, assertEquals, assertNotEquals, assertThrows } from "@std/assert";
 import { addLabelNoise, identityOrder, selectImages, valIdentities } from "./select.ts";
-import { Rng } from "./random.ts";
+import { Rng } from "../util/random.ts";
 
 /** n identities "p00".."p{n-1}", identity i with 1 + (i mod 5) images, ids shuffled. */
 function people(n: number): { id: string; identity: string }[] {

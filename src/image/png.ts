@@ -1,5 +1,5 @@
 // PNG: decode with @jsquash/png (wasm, async), encode with a small encoder of our own (8-bit
-// RGB, filter 0, zlib from CompressionStream), enough for contact sheets and test fixtures.
+// RGB or RGBA, filter 0, zlib from CompressionStream), enough for contact sheets, plots and test fixtures.
 import { decode as squooshDecode } from "@jsquash/png";
 import { DecodeError, rgbaToRgb, type RgbImage } from "./image.ts";
 
@@ -56,12 +56,26 @@ async function zlib(data: Uint8Array): Promise<Uint8Array> {
 }
 
 /** Encodes 8-bit RGB as a PNG file. */
-export async function encodePng(img: RgbImage): Promise<Uint8Array> {
-  const { width, height, data } = img;
-  if (data.length !== width * height * 3) {
-    throw new Error(`encodePng: ${data.length} bytes for ${width}×${height} RGB`);
+export function encodePng(img: RgbImage): Promise<Uint8Array> {
+  return encodeRaw(img.width, img.height, img.data, 3);
+}
+
+/** Encodes 8-bit RGBA as a PNG file (plots with transparency). */
+export function encodePngRgba(width: number, height: number, rgba: Uint8Array): Promise<Uint8Array> {
+  return encodeRaw(width, height, rgba, 4);
+}
+
+async function encodeRaw(
+  width: number,
+  height: number,
+  data: Uint8Array,
+  channels: 3 | 4,
+): Promise<Uint8Array> {
+  if (data.length !== width * height * channels) {
+    const kind = channels === 3 ? "RGB" : "RGBA";
+    throw new Error(`encodePng: ${data.length} bytes for ${width}×${height} ${kind}`);
   }
-  const row = width * 3;
+  const row = width * channels;
   const raw = new Uint8Array(height * (row + 1)); // each row: filter byte 0, then pixels
   for (let y = 0; y < height; y++) {
     raw.set(data.subarray(y * row, (y + 1) * row), y * (row + 1) + 1);
@@ -70,7 +84,8 @@ export async function encodePng(img: RgbImage): Promise<Uint8Array> {
   const v = new DataView(ihdr.buffer);
   v.setUint32(0, width);
   v.setUint32(4, height);
-  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit, truecolour, deflate, filter 0, no interlace
+  // 8-bit, truecolour (2) or truecolour with alpha (6), deflate, filter 0, no interlace
+  ihdr.set([8, channels === 3 ? 2 : 6, 0, 0, 0], 8);
   const parts = [
     new Uint8Array(SIGNATURE),
     chunk("IHDR", ihdr),

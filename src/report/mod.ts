@@ -4,7 +4,7 @@
 //   await writePlot("roc.svg", { xLabel: "FAR", yLabel: "TAR", xLog: true,
 //     series: [{ name: "p2sgrad", x: fpr, y: tpr }] });
 import { layoutPlot, type PlotSpec } from "./plot.ts";
-import { encodePng } from "./png.ts";
+import { encodePngRgba } from "../image/png.ts";
 import { rasterize } from "./raster.ts";
 import { sceneToSvg } from "./svg.ts";
 
@@ -17,7 +17,7 @@ export function plotSvg(spec: PlotSpec): string {
 /** The same plot as a PNG drawn at `scale` × its CSS size (2 by default, for crisp text). */
 export function plotPng(spec: PlotSpec, scale = 2): Promise<Uint8Array> {
   const r = rasterize(layoutPlot(spec), scale);
-  return encodePng(r.width, r.height, r.rgba);
+  return encodePngRgba(r.width, r.height, r.rgba);
 }
 
 /** Writes the plot as PNG when `path` ends in .png, else as SVG. */

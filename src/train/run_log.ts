@@ -2,7 +2,7 @@
 // step), its one-line rendering for stderr, and `curves.svg`/`curves.png` (loss, target
 // angle and validation accuracy against steps) drawn with src/report/.
 import { layoutPlot, type PlotSpec, type Scene } from "../report/plot.ts";
-import { encodePng } from "../report/png.ts";
+import { encodePngRgba } from "../image/png.ts";
 import { rasterize } from "../report/raster.ts";
 import { sceneToSvg } from "../report/svg.ts";
 
@@ -200,7 +200,7 @@ export function stackedPng(scenes: Scene[], scale = 2): Promise<Uint8Array> {
     }
     top += r.height;
   }
-  return encodePng(width, height, rgba);
+  return encodePngRgba(width, height, rgba);
 }
 
 /** Writes `curves.svg` and `curves.png` into the run folder from its train.log entries. */
