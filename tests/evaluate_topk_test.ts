@@ -1,6 +1,7 @@
 // GPU identification scoring (score_tile + topk_merge) against the CPU reference on shapes
 // that are not multiples of the workgroup or block sizes, including tied scores.
-import { assertEquals } from "@std/assert";
+import { assert, assertEquals } from "@std/assert";
+import { scoreTileWgsl } from "../kernels/score_tile_gen.ts";
 import { getGpu } from "../src/gpu/device.ts";
 import { DistractorTopK } from "../src/gpu/ops/topk.ts";
 import { scoreTileRef, topKRef } from "../src/ref/topk.ts";
@@ -107,4 +108,12 @@ Deno.test({
     op.destroy();
     assertEquals(message.includes("tiles hold 2"), true, message);
   },
+});
+
+Deno.test("kernels/score_tile.wgsl is what kernels/score_tile_gen.ts generates", () => {
+  const onDisk = Deno.readTextFileSync(new URL("../kernels/score_tile.wgsl", import.meta.url));
+  assert(
+    onDisk === scoreTileWgsl(),
+    "kernels/score_tile.wgsl is stale: run `deno run --allow-write kernels/score_tile_gen.ts`",
+  );
 });

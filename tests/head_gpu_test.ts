@@ -141,3 +141,19 @@ Deno.test({
     assertEquals((await a.graph.readWeights()).weight, w);
   },
 });
+
+Deno.test({
+  name: "head parameters decay (weights) and stay out of gradient clipping, as in arcface_torch",
+  ignore: gpuMissing,
+  async fn() {
+    const gpu = await getGpu();
+    const s = { N: 2, D: 8, K: 5 };
+    for (const name of ["p2sgrad", "softmax"]) {
+      const r = await run(gpu, name, s, randomArray(16, 4), randomArray(40, 5), [0, 4]);
+      for (const g of r.graph.paramGroups()) {
+        assertEquals(g.clip, false, `${name} ${g.name}`);
+        assertEquals(g.decay, g.name.startsWith("head.weight"), `${name} ${g.name}`);
+      }
+    }
+  },
+});

@@ -87,7 +87,11 @@ const SETTINGS = {
     arg: "WD",
     help: `on conv/linear/head weights (default ${B.weight_decay})`,
   },
-  "clip-grad": { type: "number", arg: "NORM", help: "clip the global gradient norm (default off)" },
+  "clip-grad": {
+    type: "number",
+    arg: "NORM",
+    help: "clip the backbone's global gradient norm, as arcface_torch (default off)",
+  },
   dropout: {
     type: "number",
     arg: "P",
@@ -160,9 +164,9 @@ count come from the stream. The default head is P2SGrad (no scale, no margin).
 
 Writes RUN_DIR/config.json (resolved settings: pass it back with --config), run.json
 (adapter, versions, input rows and checksum), train.log (NDJSON: step, epoch, loss,
-theta_y_deg, cos_nontarget, grad_norm_features, lr, img_per_s, val_acc), checkpoints/
-(training state, written atomically), curves.svg/png and model.safetensors (the backbone
-with insightface key names; the settings in its metadata). Same stream, settings, seed
+theta_y_deg, cos_nontarget, grad_norm_features, grad_norm, lr, img_per_s, val_acc, val_std),
+checkpoints/ (training state, written atomically), curves.svg/png and model.safetensors (the
+backbone with insightface key names; the settings in its metadata). Same stream, settings, seed
 and adapter: the same model bytes; a resumed run ends with the bytes of an uninterrupted one.
 
 Options:

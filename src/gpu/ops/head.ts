@@ -80,7 +80,7 @@ export interface HeadGraph {
   forward: Dispatch[];
   backward: Dispatch[];
   /** Optimizer groups: weights decay, biases do not. */
-  paramGroups(): { name: string; param: Tensor; grad: Tensor; decay: boolean }[];
+  paramGroups(): { name: string; param: Tensor; grad: Tensor; decay: boolean; clip: boolean }[];
   /** Queues an upload of the K×D weights (and K biases for softmax). */
   writeWeights(weight: Float32Array, bias?: Float32Array): void;
   readWeights(): Promise<{ weight: Float32Array; bias?: Float32Array }>;
@@ -237,11 +237,25 @@ export async function buildHead(
     normW,
     forward,
     backward,
+    // clip: false — gradient clipping covers the backbone only, as arcface_torch's
+    // clip_grad_norm_(backbone.parameters(), 5) does.
     paramGroups() {
       return shards.flatMap((sh) => [
-        { name: `head.weight[${sh.start}]`, param: sh.weight, grad: sh.grad, decay: true },
+        {
+          name: `head.weight[${sh.start}]`,
+          param: sh.weight,
+          grad: sh.grad,
+          decay: true,
+          clip: false,
+        },
         ...(sh.bias
-          ? [{ name: `head.bias[${sh.start}]`, param: sh.bias, grad: sh.biasGrad!, decay: false }]
+          ? [{
+            name: `head.bias[${sh.start}]`,
+            param: sh.bias,
+            grad: sh.biasGrad!,
+            decay: false,
+            clip: false,
+          }]
           : []),
       ]);
     },
