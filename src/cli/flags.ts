@@ -66,10 +66,12 @@ export function parseFlags<S extends FlagSpec>(
   for (const [name, def] of Object.entries(spec)) {
     const raw = parsed[name];
     const present = raw !== undefined && !(def.type === "list" && raw.length === 0) &&
-      !(def.type === "boolean" && raw === false && !args.some((a) => a === `--${name}` || a === `--no-${name}`));
+      !(def.type === "boolean" && raw === false &&
+        !args.some((a) => a === `--${name}` || a === `--no-${name}`));
     if (present) given.add(name);
     if (!present) {
-      flags[name] = def.default ?? (def.type === "list" ? [] : def.type === "boolean" ? false : undefined);
+      flags[name] = def.default ??
+        (def.type === "list" ? [] : def.type === "boolean" ? false : undefined);
       continue;
     }
     if (def.type === "number") {
@@ -96,7 +98,9 @@ export function parseFlags<S extends FlagSpec>(
 /** The options table of a usage text, one flag a line. */
 export function formatFlags(spec: FlagSpec): string {
   const rows = Object.entries(spec).map(([name, def]) => {
-    const arg = def.type === "boolean" ? "" : ` ${def.arg ?? (def.type === "number" ? "N" : "VALUE")}`;
+    const arg = def.type === "boolean"
+      ? ""
+      : ` ${def.arg ?? (def.type === "number" ? "N" : "VALUE")}`;
     const left = `${def.short ? `-${def.short}, ` : "    "}--${name}${arg}`;
     const dflt = def.default !== undefined && def.type !== "boolean"
       ? ` (default ${Array.isArray(def.default) ? def.default.join(",") : def.default})`
@@ -111,7 +115,11 @@ export function formatFlags(spec: FlagSpec): string {
 export function checkRange(
   name: string,
   v: number,
-  { min = -Infinity, max = Infinity, integer = false }: { min?: number; max?: number; integer?: boolean },
+  { min = -Infinity, max = Infinity, integer = false }: {
+    min?: number;
+    max?: number;
+    integer?: boolean;
+  },
 ): number {
   if ((integer && !Number.isInteger(v)) || v < min || v > max) {
     const kind = integer ? "an integer" : "a number";

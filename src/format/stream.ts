@@ -263,7 +263,9 @@ export async function openRecordStream<K extends Kind>(
   source = "stdin",
 ): Promise<RecordStream<K>> {
   const wanted = (Array.isArray(expect) ? expect : [expect]) as K[];
-  const what = wanted.map((k) => `${k === "images" ? "an" : "a"} ${k} stream (made by \`${PRODUCER[k]}\`)`).join(" or ");
+  const what = wanted.map((k) =>
+    `${k === "images" ? "an" : "a"} ${k} stream (made by \`${PRODUCER[k]}\`)`
+  ).join(" or ");
   const tail = new Uint8Array(8);
   let seen = 0;
   async function* chunks(): AsyncGenerator<Uint8Array> {
@@ -283,32 +285,49 @@ export async function openRecordStream<K extends Kind>(
     await reader.open();
   } catch (err) {
     if (seen === 0) {
-      throw new InputError(`${source}: empty input, expected ${what}`, "did the stage before this one fail?");
+      throw new InputError(
+        `${source}: empty input, expected ${what}`,
+        "did the stage before this one fail?",
+      );
     }
-    throw new InputError(`${source}: not an Arrow IPC record stream (${(err as Error).message})`, `expected ${what}`);
+    throw new InputError(
+      `${source}: not an Arrow IPC record stream (${(err as Error).message})`,
+      `expected ${what}`,
+    );
   }
   if (reader.schema === undefined || reader.schema === null) {
-    throw new InputError(`${source}: empty input, expected ${what}`, "did the stage before this one fail?");
+    throw new InputError(
+      `${source}: empty input, expected ${what}`,
+      "did the stage before this one fail?",
+    );
   }
   const md = reader.schema.metadata;
   const kindName = md.get("p2sgrad.kind");
   const version = md.get("p2sgrad.version");
   if (!kindName || !(kindName in PRODUCER)) {
-    throw new InputError(`${source}: an Arrow stream without p2sgrad.kind metadata, expected ${what}`);
+    throw new InputError(
+      `${source}: an Arrow stream without p2sgrad.kind metadata, expected ${what}`,
+    );
   }
   const kind = kindName as Kind;
   if (!wanted.includes(kind as K)) {
     throw new InputError(
-      `${source}: got ${kind === "images" ? "an" : "a"} ${kind} stream (made by \`${PRODUCER[kind]}\`), expected ${what}`,
+      `${source}: got ${kind === "images" ? "an" : "a"} ${kind} stream (made by \`${
+        PRODUCER[kind]
+      }\`), expected ${what}`,
       wantedHint(kind, wanted[0]),
     );
   }
   if (version !== STREAM_VERSION) {
-    throw new InputError(`${source}: stream version ${version}, this p2sgrad reads version ${STREAM_VERSION}`);
+    throw new InputError(
+      `${source}: stream version ${version}, this p2sgrad reads version ${STREAM_VERSION}`,
+    );
   }
   const extra: Record<string, string> = {};
   for (const [k, v] of md) {
-    if (k.startsWith("p2sgrad.") && !["kind", "version", "size", "dim", "model"].includes(k.slice(8))) {
+    if (
+      k.startsWith("p2sgrad.") && !["kind", "version", "size", "dim", "model"].includes(k.slice(8))
+    ) {
       extra[k.slice(8)] = v;
     }
   }
@@ -329,7 +348,10 @@ export async function openRecordStream<K extends Kind>(
       }
     } catch (err) {
       if (err instanceof InputError) throw err;
-      throw new InputError(`${source}: the ${kind} stream is corrupt or cut short (${(err as Error).message})`, `did the stage before this one fail?`);
+      throw new InputError(
+        `${source}: the ${kind} stream is corrupt or cut short (${(err as Error).message})`,
+        `did the stage before this one fail?`,
+      );
     }
     if (!tail.every((b, i) => b === EOS[i])) {
       throw new InputError(
@@ -408,7 +430,10 @@ function decodeBatch(meta: StreamMeta, batch: RecordBatch): BatchOf<Kind> {
   for (const d of batch.getChild("embedding")!.data) {
     const child = d.children[0];
     const v = child.values as Float32Array;
-    emb.set(v.subarray((child.offset + d.offset * dim), (child.offset + (d.offset + d.length) * dim)), at);
+    emb.set(
+      v.subarray(child.offset + d.offset * dim, child.offset + (d.offset + d.length) * dim),
+      at,
+    );
     at += d.length * dim;
   }
   const norm = Float32Array.from(batch.getChild("norm")!.toArray() as Float32Array);
@@ -431,7 +456,11 @@ export function* rowsOf(meta: StreamMeta, b: BatchOf<Kind>): Generator<RecordOf<
     } else if (meta.kind === "faces") {
       const fb = b as FacesBatch;
       const w = meta.size! * meta.size! * 3;
-      yield { ...base, cleanLabel: fb.cleanLabel[i], pixels: fb.pixels.subarray(i * w, (i + 1) * w) };
+      yield {
+        ...base,
+        cleanLabel: fb.cleanLabel[i],
+        pixels: fb.pixels.subarray(i * w, (i + 1) * w),
+      };
     } else {
       const eb = b as EmbeddingsBatch;
       const d = meta.dim!;

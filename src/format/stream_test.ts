@@ -20,7 +20,13 @@ async function facesStream(n: number, batchRows: number) {
   const m = memorySink();
   const w = new RecordStreamWriter(m.sink, { kind: "faces", size: 2 }, batchRows);
   for (let i = 0; i < n; i++) {
-    await w.write({ id: `p/${i}`, identity: "p", label: i % 3, cleanLabel: i % 3, pixels: new Uint8Array(12).fill(i) });
+    await w.write({
+      id: `p/${i}`,
+      identity: "p",
+      label: i % 3,
+      cleanLabel: i % 3,
+      pixels: new Uint8Array(12).fill(i),
+    });
   }
   await w.close();
   return m;
@@ -46,30 +52,72 @@ Deno.test("writer sends each batch as it fills (no whole-dataset buffering)", as
 Deno.test("a stream cut short is an error naming the producing stage", async () => {
   const bytes = (await facesStream(5, 2)).bytes();
   for (const cut of [8, 40]) {
-    const rs = await openRecordStream(source(bytes.subarray(0, bytes.length - cut)), "faces", "mem");
-    await assertRejects(async () => {
-      for await (const _ of rs.records()) { /* drain */ }
-    }, Error, "mem: the faces stream");
+    const rs = await openRecordStream(
+      source(bytes.subarray(0, bytes.length - cut)),
+      "faces",
+      "mem",
+    );
+    await assertRejects(
+      async () => {
+        for await (const _ of rs.records()) { /* drain */ }
+      },
+      Error,
+      "mem: the faces stream",
+    );
   }
 });
 
 Deno.test("wrong kind, empty and non-Arrow input say what was expected", async () => {
   const bytes = (await facesStream(1, 2)).bytes();
-  await assertRejects(() => openRecordStream(source(bytes), "embeddings", "x.arrow"), Error, "p2sgrad embed");
-  await assertRejects(() => openRecordStream(source(bytes), "images", "x.arrow"), Error, "got a faces stream");
-  await assertRejects(() => openRecordStream(source(new Uint8Array(0)), "faces", "stdin"), Error, "empty input");
+  await assertRejects(
+    () => openRecordStream(source(bytes), "embeddings", "x.arrow"),
+    Error,
+    "p2sgrad embed",
+  );
+  await assertRejects(
+    () => openRecordStream(source(bytes), "images", "x.arrow"),
+    Error,
+    "got a faces stream",
+  );
+  await assertRejects(
+    () => openRecordStream(source(new Uint8Array(0)), "faces", "stdin"),
+    Error,
+    "empty input",
+  );
   const junk = new TextEncoder().encode("not an arrow stream at all, just text");
-  await assertRejects(() => openRecordStream(source(junk), "faces", "stdin"), Error, "not an Arrow IPC");
+  await assertRejects(
+    () => openRecordStream(source(junk), "faces", "stdin"),
+    Error,
+    "not an Arrow IPC",
+  );
 });
 
 Deno.test("images keep null landmarks and inline bytes; embeddings keep dim and norm", async () => {
   const m = memorySink();
   const w = new RecordStreamWriter(m.sink, { kind: "images" });
   const lm = Float32Array.from({ length: 10 }, (_, i) => i + 0.5);
-  await w.write({ id: "a", identity: "A", label: 0, cleanLabel: 0, path: "a.jpg", bytes: null, landmarks: lm });
-  await w.write({ id: "b", identity: "B", label: 1, cleanLabel: 0, path: "", bytes: new Uint8Array([7, 8]), landmarks: null });
+  await w.write({
+    id: "a",
+    identity: "A",
+    label: 0,
+    cleanLabel: 0,
+    path: "a.jpg",
+    bytes: null,
+    landmarks: lm,
+  });
+  await w.write({
+    id: "b",
+    identity: "B",
+    label: 1,
+    cleanLabel: 0,
+    path: "",
+    bytes: new Uint8Array([7, 8]),
+    landmarks: null,
+  });
   await w.close();
-  const rows = await Array.fromAsync((await openRecordStream(source(m.bytes()), "images")).records());
+  const rows = await Array.fromAsync(
+    (await openRecordStream(source(m.bytes()), "images")).records(),
+  );
   assertEquals(Array.from(rows[0].landmarks!), Array.from(lm));
   assertEquals(rows[0].bytes, null);
   assertEquals(rows[1].landmarks, null);
@@ -78,10 +126,20 @@ Deno.test("images keep null landmarks and inline bytes; embeddings keep dim and 
 
   const e = memorySink();
   const we = new RecordStreamWriter(e.sink, { kind: "embeddings", dim: 3, model: "m.safetensors" });
-  await we.write({ id: "a", identity: "A", label: 2, embedding: new Float32Array([0.6, 0.8, 0]), norm: 5 });
+  await we.write({
+    id: "a",
+    identity: "A",
+    label: 2,
+    embedding: new Float32Array([0.6, 0.8, 0]),
+    norm: 5,
+  });
   await we.close();
   const es = await openRecordStream(source(e.bytes()), "embeddings");
   assertEquals(es.meta.model, "m.safetensors");
   const [r] = await Array.fromAsync(es.records());
-  assertEquals([Array.from(r.embedding), r.norm, r.label], [[Math.fround(0.6), Math.fround(0.8), 0], 5, 2]);
+  assertEquals([Array.from(r.embedding), r.norm, r.label], [
+    [Math.fround(0.6), Math.fround(0.8), 0],
+    5,
+    2,
+  ]);
 });

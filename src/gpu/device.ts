@@ -35,7 +35,8 @@ export class Tensor {
   }
 }
 
-export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC |
+  GPUBufferUsage.COPY_DST;
 
 /** Builds a uniform block from typed fields in WGSL order (each field 4 bytes, 16-byte padded). */
 export function params(fields: readonly (readonly ["u32" | "i32" | "f32", number])[]): ArrayBuffer {
@@ -72,7 +73,9 @@ export class Gpu {
       try {
         text = Deno.readTextFileSync(new URL(`${name}.wgsl`, KERNEL_DIR));
       } catch (err) {
-        throw new Error(`kernel ${name}: cannot read kernels/${name}.wgsl (${(err as Error).message})`);
+        throw new Error(
+          `kernel ${name}: cannot read kernels/${name}.wgsl (${(err as Error).message})`,
+        );
       }
       this.#sources.set(name, text);
     }
@@ -105,7 +108,9 @@ export class Gpu {
     const errors = info.messages.filter((m) => m.type === "error");
     const scoped = await this.device.popErrorScope();
     if (errors.length > 0 || scoped) {
-      const where = errors.map((m) => `  kernels/${name}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`);
+      const where = errors.map((m) =>
+        `  kernels/${name}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`
+      );
       throw new Error(`kernel ${name} failed to compile:\n${where.join("\n") || scoped?.message}`);
     }
     try {
@@ -115,7 +120,11 @@ export class Gpu {
         compute: { module, entryPoint: entry, constants },
       });
     } catch (err) {
-      throw new Error(`kernel ${name} (entry ${entry}, constants ${JSON.stringify(constants)}): ${(err as Error).message}`);
+      throw new Error(
+        `kernel ${name} (entry ${entry}, constants ${JSON.stringify(constants)}): ${
+          (err as Error).message
+        }`,
+      );
     }
   }
 
@@ -123,7 +132,9 @@ export class Gpu {
   buffer(bytes: number, label = "", usage = STORAGE_USAGE): GPUBuffer {
     const size = Math.max(16, Math.ceil(bytes / 4) * 4);
     if (size > this.limits.maxBufferSize || size > this.limits.maxStorageBufferBindingSize) {
-      throw new Error(`buffer ${label}: ${size} bytes exceeds the device limit ${this.limits.maxStorageBufferBindingSize}`);
+      throw new Error(
+        `buffer ${label}: ${size} bytes exceeds the device limit ${this.limits.maxStorageBufferBindingSize}`,
+      );
     }
     return this.device.createBuffer({ label, size, usage });
   }
@@ -139,7 +150,13 @@ export class Gpu {
   write(t: Tensor | GPUBuffer, data: ArrayBufferView, byteOffset = 0): void {
     const buffer = t instanceof Tensor ? t.buffer : t;
     const base = t instanceof Tensor ? t.offset : 0;
-    this.device.queue.writeBuffer(buffer, base + byteOffset, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+    this.device.queue.writeBuffer(
+      buffer,
+      base + byteOffset,
+      data.buffer as ArrayBuffer,
+      data.byteOffset,
+      data.byteLength,
+    );
   }
 
   /** A uniform buffer holding `data` (see `params`). */
@@ -172,19 +189,31 @@ export class Gpu {
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;
     if (opts.uniforms) {
-      const buf = opts.uniforms instanceof ArrayBuffer ? this.uniform(opts.uniforms, `${kernel}.u`) : opts.uniforms;
+      const buf = opts.uniforms instanceof ArrayBuffer
+        ? this.uniform(opts.uniforms, `${kernel}.u`)
+        : opts.uniforms;
       entries.push({ binding: binding++, resource: { buffer: buf } });
     }
-    for (const t of opts.tensors) entries.push({ binding: binding++, resource: t instanceof Tensor ? t.binding : t });
+    for (const t of opts.tensors) {
+      entries.push({ binding: binding++, resource: t instanceof Tensor ? t.binding : t });
+    }
     const label = opts.label ?? kernel;
     this.device.pushErrorScope("validation");
-    const bindGroup = this.device.createBindGroup({ label, layout: pipeline.getBindGroupLayout(0), entries });
+    const bindGroup = this.device.createBindGroup({
+      label,
+      layout: pipeline.getBindGroupLayout(0),
+      entries,
+    });
     const err = await this.device.popErrorScope();
-    if (err) throw new Error(`kernel ${kernel} (${label}): cannot bind its buffers: ${err.message}`);
+    if (err) {
+      throw new Error(`kernel ${kernel} (${label}): cannot bind its buffers: ${err.message}`);
+    }
     const [x, y = 1, z = 1] = opts.groups;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if (x > max || y > max || z > max) {
-      throw new Error(`kernel ${kernel} (${label}): grid ${x}×${y}×${z} exceeds ${max} workgroups per dimension`);
+      throw new Error(
+        `kernel ${kernel} (${label}): grid ${x}×${y}×${z} exceeds ${max} workgroups per dimension`,
+      );
     }
     return { label, pipeline, bindGroup, groups: [x, y, z] };
   }
@@ -259,7 +288,10 @@ export function getGpu(): Promise<Gpu> {
 async function openGpu(): Promise<Gpu> {
   quietMesa();
   if (!("gpu" in navigator) || !navigator.gpu) {
-    throw new InputError("WebGPU is not available in this Deno build", "use Deno 2.x (npx -y deno@2.9.6)");
+    throw new InputError(
+      "WebGPU is not available in this Deno build",
+      "use Deno 2.x (npx -y deno@2.9.6)",
+    );
   }
   const adapter = await navigator.gpu.requestAdapter({ powerPreference: "high-performance" });
   if (!adapter) {
@@ -282,7 +314,11 @@ async function openGpu(): Promise<Gpu> {
     },
   });
   const info = adapter.info;
-  const name = [info.description || info.device, info.vendor && `vendor ${info.vendor}`, backendName()]
+  const name = [
+    info.description || info.device,
+    info.vendor && `vendor ${info.vendor}`,
+    backendName(),
+  ]
     .filter(Boolean).join(", ");
   return new Gpu(device, name);
 }
@@ -298,7 +334,9 @@ function backendName(): string {
 /** Mesa warns on stderr when XDG_RUNTIME_DIR is unset; give it a private folder if allowed. */
 function quietMesa(): void {
   try {
-    if (Deno.permissions.querySync({ name: "env", variable: "XDG_RUNTIME_DIR" }).state !== "granted") return;
+    if (
+      Deno.permissions.querySync({ name: "env", variable: "XDG_RUNTIME_DIR" }).state !== "granted"
+    ) return;
     if (Deno.env.get("XDG_RUNTIME_DIR")) return;
     const dir = Deno.makeTempDirSync({ prefix: "p2sgrad-xdg-" });
     Deno.chmodSync(dir, 0o700);

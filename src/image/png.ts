@@ -61,7 +61,11 @@ export function encodePng(img: RgbImage): Promise<Uint8Array> {
 }
 
 /** Encodes 8-bit RGBA as a PNG file (plots with transparency). */
-export function encodePngRgba(width: number, height: number, rgba: Uint8Array): Promise<Uint8Array> {
+export function encodePngRgba(
+  width: number,
+  height: number,
+  rgba: Uint8Array,
+): Promise<Uint8Array> {
   return encodeRaw(width, height, rgba, 4);
 }
 

@@ -25,7 +25,12 @@ export function uniform(a: number, b = 0, c = 0, d = 0): number {
 export class Rng {
   #s: Uint32Array;
   constructor(seed: number, stream = 0) {
-    this.#s = new Uint32Array([hash32(seed, stream, 1), hash32(seed, stream, 2), hash32(seed, stream, 3), hash32(seed, stream, 4)]);
+    this.#s = new Uint32Array([
+      hash32(seed, stream, 1),
+      hash32(seed, stream, 2),
+      hash32(seed, stream, 3),
+      hash32(seed, stream, 4),
+    ]);
     if (this.#s.every((v) => v === 0)) this.#s[0] = 1;
   }
   /** Next 32-bit unsigned integer. */

@@ -18,7 +18,11 @@ export function assertClose(
   { atol = 1e-5, rtol = 1e-4, shape }: CloseOptions = {},
 ): void {
   if (got.length !== want.length) {
-    throw new Error(`${name}: length ${got.length}, expected ${want.length}${shape ? ` (shape ${shape.join("×")})` : ""}`);
+    throw new Error(
+      `${name}: length ${got.length}, expected ${want.length}${
+        shape ? ` (shape ${shape.join("×")})` : ""
+      }`,
+    );
   }
   let maxErr = 0, maxAt = -1, first = -1, bad = 0;
   for (let i = 0; i < got.length; i++) {
@@ -37,11 +41,15 @@ export function assertClose(
   const around = (i: number) => {
     const lo = Math.max(0, i - 2), hi = Math.min(got.length, i + 3);
     const rows: string[] = [];
-    for (let j = lo; j < hi; j++) rows.push(`    [${index(j, shape)}] got ${got[j]} want ${want[j]}`);
+    for (let j = lo; j < hi; j++) {
+      rows.push(`    [${index(j, shape)}] got ${got[j]} want ${want[j]}`);
+    }
     return rows.join("\n");
   };
   throw new Error(
-    `${name}: ${bad} of ${got.length} values differ${shape ? ` (shape ${shape.join("×")})` : ""}; ` +
+    `${name}: ${bad} of ${got.length} values differ${
+      shape ? ` (shape ${shape.join("×")})` : ""
+    }; ` +
       `max error ${maxErr} at [${index(maxAt, shape)}]; tolerance atol ${atol} rtol ${rtol}\n` +
       `  first mismatch at [${index(first, shape)}]:\n${around(first)}`,
   );
@@ -77,7 +85,11 @@ export function randomArray(n: number, seed: number, lo = -1, hi = 1): Float32Ar
  * Central finite differences of a scalar function f at x (float64): the numerical
  * gradient a reference backward is checked against.
  */
-export function numericGradient(f: (x: Float64Array) => number, x: Float64Array, h = 1e-6): Float64Array {
+export function numericGradient(
+  f: (x: Float64Array) => number,
+  x: Float64Array,
+  h = 1e-6,
+): Float64Array {
   const g = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
