@@ -2,6 +2,7 @@
 // loops (calculate_roc's structure) that must agree to the last digit.
 import { assertEquals, assertThrows } from "@std/assert";
 import { randomArray } from "../../tests/helpers/compare.ts";
+import { plainLoopKfold } from "../../tests/helpers/lfw_plain.ts";
 import { numpyMean, numpyStd } from "./stats.ts";
 import {
   accuracyOf,
@@ -76,39 +77,6 @@ Deno.test("squared distances re-normalise rows in float64", () => {
   assertEquals(d[1], 0); // zero rows stay zero, as in sklearn.preprocessing.normalize
 });
 
-/** calculate_roc's accuracy part written out with plain loops, folds × thresholds. */
-function bruteForce(dist: Float64Array, same: Uint8Array, folds: number) {
-  const n = dist.length, acc: number[] = [], best: number[] = [];
-  const foldOf = (i: number) => {
-    let start = 0;
-    for (let f = 0; f < folds; f++) {
-      const size = Math.floor(n / folds) + (f < n % folds ? 1 : 0);
-      if (i < start + size) return f;
-      start += size;
-    }
-    return -1;
-  };
-  const accuracy = (t: number, keep: (i: number) => boolean) => {
-    let right = 0, count = 0;
-    for (let i = 0; i < n; i++) {
-      if (!keep(i)) continue;
-      count++;
-      if ((dist[i] < t) === (same[i] === 1)) right++;
-    }
-    return right / count;
-  };
-  for (let f = 0; f < folds; f++) {
-    let bestT = 0, bestAcc = -1;
-    for (let k = 0; k < 400; k++) {
-      const a = accuracy(k * 0.01, (i) => foldOf(i) !== f);
-      if (a > bestAcc) [bestAcc, bestT] = [a, k * 0.01];
-    }
-    best.push(bestT);
-    acc.push(accuracy(bestT, (i) => foldOf(i) === f));
-  }
-  return { acc, best };
-}
-
 Deno.test("10-fold accuracy: the fast path equals a plain-loop recomputation to the last digit", () => {
   const n = 6000, D = 16;
   const a = randomArray(n * D, 11), b = randomArray(n * D, 12);
@@ -119,7 +87,7 @@ Deno.test("10-fold accuracy: the fast path equals a plain-loop recomputation to 
   }
   const dist = squaredDistances(a, b, D);
   const fast = kfoldAccuracy(dist, same);
-  const slow = bruteForce(dist, same, 10);
+  const slow = plainLoopKfold(dist, same, 10);
   assertEquals(fast.accuracies, slow.acc);
   assertEquals(fast.thresholds, slow.best);
   // numpy's pairwise sum of ten values, written out: ((a0+a1)+(a2+a3))+((a4+a5)+(a6+a7)), +a8, +a9.
