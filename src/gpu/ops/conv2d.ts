@@ -37,25 +37,10 @@ export async function conv2dForward(
   s: Conv2dShape,
   opts: Conv2dOptions = {},
 ): Promise<Dispatch[]> {
-  checkConv2dShape(s, "conv2dForward");
-  const sizes = conv2dSizes(s);
-  expectSize("conv2dForward", "x", t.x, sizes.x);
-  expectSize("conv2dForward", "w", t.w, sizes.w);
-  expectSize("conv2dForward", "y", t.y, sizes.y);
-  const { OH, OW } = conv2dOutputSize(s);
-  const G = s.groups, Cg = s.Cin / G, cog = s.Cout / G;
-  const label = `conv2dForward ${describe(s)}`;
+  const { OH, OW, G, Cg, cog, label } = begin("conv2dForward", s, t);
   if (isDepthwise(s)) return await depthwiseForward(gpu, t, s, !!opts.accumulate, label);
   const layout = inputLayout(s);
-  const xp = await packInput(gpu, t.x, {
-    N: s.N,
-    C: s.Cin,
-    G,
-    Cg,
-    srcH: s.H,
-    srcW: s.W,
-    ...layout.pack,
-  }, label);
+  const xp = await packX(gpu, t.x, s, layout, label);
   const wp = await packWeight(gpu, t.w, { G, Cg, cog, kh: s.kh, kw: s.kw, flip: false }, label);
   const gemm = await implicitGemm(gpu, xp, wp, t.y, {
     N: s.N,
@@ -82,14 +67,7 @@ export async function conv2dBackwardInput(
   s: Conv2dShape,
   opts: Conv2dOptions = {},
 ): Promise<Dispatch[]> {
-  checkConv2dShape(s, "conv2dBackwardInput");
-  const sizes = conv2dSizes(s);
-  expectSize("conv2dBackwardInput", "dy", t.dy, sizes.y);
-  expectSize("conv2dBackwardInput", "w", t.w, sizes.w);
-  expectSize("conv2dBackwardInput", "dx", t.dx, sizes.x);
-  const { OH, OW } = conv2dOutputSize(s);
-  const G = s.groups, Cg = s.Cin / G, cog = s.Cout / G;
-  const label = `conv2dBackwardInput ${describe(s)}`;
+  const { OH, OW, G, Cg, cog, label } = begin("conv2dBackwardInput", s, t);
   if (isDepthwise(s)) return await depthwiseBackwardInput(gpu, t, s, !!opts.accumulate, label);
   // Output phase (a, b) = (ih mod stride, iw mod stride) receives only the taps
   // ky ≡ a + pad (mod stride), kx ≡ b + pad: a stride-1 convolution of dy with that
@@ -193,26 +171,11 @@ export async function conv2dBackwardWeight(
   s: Conv2dShape,
   opts: Conv2dOptions = {},
 ): Promise<Dispatch[]> {
-  checkConv2dShape(s, "conv2dBackwardWeight");
-  const sizes = conv2dSizes(s);
-  expectSize("conv2dBackwardWeight", "dy", t.dy, sizes.y);
-  expectSize("conv2dBackwardWeight", "x", t.x, sizes.x);
-  expectSize("conv2dBackwardWeight", "dw", t.dw, sizes.w);
-  const { OH, OW } = conv2dOutputSize(s);
-  const G = s.groups, Cg = s.Cin / G, cog = s.Cout / G;
-  const label = `conv2dBackwardWeight ${describe(s)}`;
+  const { OH, OW, G, Cg, cog, label } = begin("conv2dBackwardWeight", s, t);
   if (isDepthwise(s)) return await depthwiseBackwardWeight(gpu, t, s, !!opts.accumulate, label);
   const layout = inputLayout(s);
   const { Hp, Wp } = layout.pack;
-  const xp = await packInput(gpu, t.x, {
-    N: s.N,
-    C: s.Cin,
-    G,
-    Cg,
-    srcH: s.H,
-    srcW: s.W,
-    ...layout.pack,
-  }, label);
+  const xp = await packX(gpu, t.x, s, layout, label);
   const NP = s.N * OH * OW;
   if (NP >= MAX_INDEX) {
     throw new Error(`${label}: ${NP} output pixels exceed the kernels' index range 2^24`);
@@ -289,6 +252,47 @@ export async function conv2dBackwardWeight(
     groups: checkGrid(label, [Math.ceil((Cg * khw) / WG), s.Cout, 1], max),
   });
   return [xp.dispatch, packGrad, gemm, reduce];
+}
+
+/**
+ * The checks every entry point starts with (the shape, then each tensor's size: x and dx
+ * against the input's, w and dw the weights', y and dy the output's), and the facts and
+ * error label it goes on with.
+ */
+function begin(op: string, s: Conv2dShape, tensors: Record<string, Tensor>) {
+  checkConv2dShape(s, op);
+  const sizes = conv2dSizes(s);
+  for (const [name, tensor] of Object.entries(tensors)) {
+    expectSize(op, name, tensor, sizes[name.replace(/^d/, "") as "x" | "w" | "y"]);
+  }
+  const G = s.groups;
+  return {
+    ...conv2dOutputSize(s),
+    G,
+    Cg: s.Cin / G,
+    cog: s.Cout / G,
+    label: `${op} ${describe(s)}`,
+  };
+}
+
+/** x in the padded, channel-grouped layout the implicit GEMMs read (forward and dW). */
+function packX(
+  gpu: Gpu,
+  x: Tensor,
+  s: Conv2dShape,
+  layout: ReturnType<typeof inputLayout>,
+  label: string,
+) {
+  const G = s.groups;
+  return packInput(gpu, x, {
+    N: s.N,
+    C: s.Cin,
+    G,
+    Cg: s.Cin / G,
+    srcH: s.H,
+    srcW: s.W,
+    ...layout.pack,
+  }, label);
 }
 
 /**
