@@ -47,7 +47,7 @@ export function symmetricEigen(
         if (p !== q) off += x;
       }
     }
-    if (off <= 1e-30 * total || off === 0) break;
+    if (off <= 1e-30 * total) break;
     for (let p = 0; p < n - 1; p++) {
       for (let q = p + 1; q < n; q++) {
         const apq = a[p * n + q];

@@ -259,11 +259,17 @@ export async function conv2dBackwardWeight(
  * against the input's, w and dw the weights', y and dy the output's), and the facts and
  * error label it goes on with.
  */
-function begin(op: string, s: Conv2dShape, tensors: Record<string, Tensor>) {
+function begin(
+  op: string,
+  s: Conv2dShape,
+  tensors: Partial<Record<"x" | "w" | "y" | "dx" | "dw" | "dy", Tensor>>,
+) {
   checkConv2dShape(s, op);
   const sizes = conv2dSizes(s);
-  for (const [name, tensor] of Object.entries(tensors)) {
-    expectSize(op, name, tensor, sizes[name.replace(/^d/, "") as "x" | "w" | "y"]);
+  const roles = { x: "x", dx: "x", w: "w", dw: "w", y: "y", dy: "y" } as const;
+  for (const [name, role] of Object.entries(roles)) {
+    const tensor = tensors[name as keyof typeof roles];
+    if (tensor) expectSize(op, name, tensor, sizes[role]);
   }
   const G = s.groups;
   return {
