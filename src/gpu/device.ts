@@ -66,7 +66,16 @@ export class Gpu {
     return this.device.limits;
   }
 
-  /** The WGSL text of `kernels/<name>.wgsl`. */
+  /**
+   * Registers WGSL generated at run time (by a kernels/*_gen.ts script) under `name`, which
+   * must identify the text: later calls with the same name keep the first text.
+   */
+  define(name: string, text: () => string): string {
+    if (!this.#sources.has(name)) this.#sources.set(name, text());
+    return name;
+  }
+
+  /** The WGSL text of `kernels/<name>.wgsl`, or of a kernel registered with `define`. */
   source(name: string): string {
     let text = this.#sources.get(name);
     if (text === undefined) {

@@ -1,0 +1,203 @@
+// GPU depthwise convolution (groups = Cin = Cout, NCHW, OIHW weights [C][1][kh][kw]):
+// forward, input gradient and weight gradient read the NCHW tensors directly — each channel
+// plane is its own 2-D convolution, so no packing pass is needed — with kernels generated
+// for the layer's kernel size, stride, padding and output tile (kernels/conv2d_depthwise_gen.ts
+// says why). conv2d.ts routes depthwise shapes here after its shape and size checks.
+// Reference: src/ref/conv2d.ts.
+import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
+import { conv2dOutputSize, type Conv2dShape } from "../../ref/conv2d.ts";
+import {
+  depthwiseBackwardInputWgsl,
+  depthwiseBackwardWeightWgsl,
+  depthwiseForwardWgsl,
+  depthwiseKernelName,
+  type DepthwiseSpec,
+} from "../../../kernels/conv2d_depthwise_gen.ts";
+import { grid2d } from "./grid.ts";
+
+const WG = 64;
+/** Indices go through f32 division in the kernels: exact below 2^24. */
+const MAX_INDEX = 1 << 24;
+/** Taps the kernels keep in registers. */
+const MAX_TAPS = 64;
+
+/**
+ * Output tile per invocation: 4 × 8 (1.9 loads per output at 3×3/1), fewer rows for large
+ * kernels (registers), and for the input gradient at stride S > 1 a multiple of S.
+ */
+function tile(
+  s: Conv2dShape,
+  label: string,
+  outWidth: number,
+  multipleOf = 1,
+): { TH: number; TW: number; V4: boolean } {
+  if (s.kh * s.kw > MAX_TAPS) {
+    throw new Error(`${label}: depthwise kernels support up to ${MAX_TAPS} taps`);
+  }
+  const up = (v: number) => multipleOf * Math.ceil(v / multipleOf);
+  const TH = up(s.kh * s.kw > 25 ? 1 : 4), TW = up(8);
+  if (TH * TW > 64) throw new Error(`${label}: depthwise input gradient supports strides up to 8`);
+  return { TH, TW, V4: outWidth % 4 === 0 && TW % 4 === 0 };
+}
+
+function checkLanes(lanes: number, label: string): void {
+  if (lanes >= MAX_INDEX) throw new Error(`${label}: too many invocations for one dispatch`);
+}
+
+/**
+ * One dispatch of a generated forward or input-gradient kernel over an OH × OW output
+ * (src is H × W), tiles as `d` says.
+ */
+async function tiled(
+  gpu: Gpu,
+  kernel: string,
+  t: { src: Tensor; w: Tensor; dst: Tensor },
+  g: { N: number; C: number; H: number; W: number; OH: number; OW: number },
+  d: DepthwiseSpec,
+  accumulate: boolean,
+  label: string,
+): Promise<Dispatch> {
+  const OHB = Math.ceil(g.OH / d.TH), OWB = Math.ceil(g.OW / d.TW);
+  const lanes = g.N * g.C * OHB * OWB;
+  checkLanes(lanes, label);
+  const groups = grid2d(gpu, Math.ceil(lanes / WG));
+  return await gpu.dispatch(kernel, {
+    label: `${label}: depthwise`,
+    uniforms: params([
+      ["u32", g.C],
+      ["u32", g.H],
+      ["u32", g.W],
+      ["u32", g.OH],
+      ["u32", g.OW],
+      ["u32", OHB],
+      ["u32", OWB],
+      ["u32", lanes],
+      ["u32", groups[0]],
+      ["u32", accumulate ? 1 : 0],
+      ["f32", 1 / OWB],
+      ["f32", 1 / OHB],
+      ["f32", 1 / g.C],
+    ]),
+    tensors: [t.src, t.w, t.dst],
+    groups,
+  });
+}
+
+/** y (+)= depthwise conv(x, w). */
+export async function depthwiseForward(
+  gpu: Gpu,
+  t: { x: Tensor; w: Tensor; y: Tensor },
+  s: Conv2dShape,
+  accumulate: boolean,
+  label: string,
+): Promise<Dispatch[]> {
+  const { OH, OW } = conv2dOutputSize(s);
+  const d = { KH: s.kh, KW: s.kw, S: s.stride, PH: s.pad, PW: s.pad, ...tile(s, label, OW) };
+  const kernel = gpu.define(depthwiseKernelName("forward", d), () => depthwiseForwardWgsl(d));
+  const g = { N: s.N, C: s.Cin, H: s.H, W: s.W, OH, OW };
+  return [await tiled(gpu, kernel, { src: t.x, w: t.w, dst: t.y }, g, d, accumulate, label)];
+}
+
+/**
+ * dx (+)= ∂L/∂x given dy. Stride 1: the forward kernel on dy with the taps rotated and
+ * padding k − 1 − pad. Stride > 1: a gather of only the taps that land.
+ */
+export async function depthwiseBackwardInput(
+  gpu: Gpu,
+  t: { dy: Tensor; w: Tensor; dx: Tensor },
+  s: Conv2dShape,
+  accumulate: boolean,
+  label: string,
+): Promise<Dispatch[]> {
+  const { OH, OW } = conv2dOutputSize(s);
+  const g = { N: s.N, C: s.Cin, H: OH, W: OW, OH: s.H, OW: s.W };
+  const io = { src: t.dy, w: t.w, dst: t.dx };
+  const PH = s.kh - 1 - s.pad, PW = s.kw - 1 - s.pad;
+  if (s.stride === 1 && PH >= 0 && PW >= 0) {
+    const d = { KH: s.kh, KW: s.kw, S: 1, PH, PW, ...tile(s, label, s.W) };
+    const kernel = gpu.define(
+      depthwiseKernelName("forward", d, true),
+      () => depthwiseForwardWgsl(d, true),
+    );
+    return [await tiled(gpu, kernel, io, g, d, accumulate, label)];
+  }
+  const d = {
+    KH: s.kh,
+    KW: s.kw,
+    S: s.stride,
+    PH: s.pad,
+    PW: s.pad,
+    ...tile(s, label, s.W, s.stride),
+  };
+  const kernel = gpu.define(
+    depthwiseKernelName("backward_input", d),
+    () => depthwiseBackwardInputWgsl(d),
+  );
+  return [await tiled(gpu, kernel, io, g, d, accumulate, label)];
+}
+
+/**
+ * dw (+)= ∂L/∂w given dy and x: partial sums per chunk of output tiles, then a pass that
+ * adds them in chunk order (no atomics, so the same inputs give the same bits).
+ */
+export async function depthwiseBackwardWeight(
+  gpu: Gpu,
+  t: { dy: Tensor; x: Tensor; dw: Tensor },
+  s: Conv2dShape,
+  accumulate: boolean,
+  label: string,
+): Promise<Dispatch[]> {
+  const { OH, OW } = conv2dOutputSize(s);
+  const C = s.Cin, khw = s.kh * s.kw;
+  // The weight gradient stores no tile, so V4 plays no part.
+  const d = { KH: s.kh, KW: s.kw, S: s.stride, PH: s.pad, PW: s.pad, ...tile(s, label, 1) };
+  const OHB = Math.ceil(OH / d.TH), OWB = Math.ceil(OW / d.TW), tiles = s.N * OHB * OWB;
+  // Enough chunks for 16+ workgroups' worth of lanes (both CPU threads busy to the end).
+  const splits = Math.max(1, Math.min(Math.ceil((16 * WG) / C), tiles));
+  const chunk = Math.ceil(tiles / splits);
+  const lanes = splits * C;
+  checkLanes(lanes, label);
+  const part = gpu.tensor([splits, C, khw], "conv2d.dw.partial");
+  const groups = grid2d(gpu, Math.ceil(lanes / WG));
+  const kernel = gpu.define(
+    depthwiseKernelName("backward_weight", d),
+    () => depthwiseBackwardWeightWgsl(d),
+  );
+  const sums = await gpu.dispatch(kernel, {
+    label: `${label}: depthwise chunks`,
+    uniforms: params([
+      ["u32", C],
+      ["u32", s.H],
+      ["u32", s.W],
+      ["u32", OH],
+      ["u32", OW],
+      ["u32", OHB],
+      ["u32", OWB],
+      ["u32", tiles],
+      ["u32", chunk],
+      ["u32", lanes],
+      ["u32", groups[0]],
+      ["f32", 1 / OWB],
+      ["f32", 1 / OHB],
+      ["f32", 1 / C],
+    ]),
+    tensors: [t.dy, t.x, part],
+    groups,
+  });
+  // Per-chunk [C][khw] slices: the dense reduction with one input channel per group.
+  const reduce = await gpu.dispatch("conv2d_backward_weight_reduce", {
+    label: `${label}: reduce`,
+    uniforms: params([
+      ["u32", 1],
+      ["u32", C],
+      ["u32", khw],
+      ["u32", 1],
+      ["u32", splits],
+      ["u32", 1],
+      ["u32", accumulate ? 1 : 0],
+    ]),
+    tensors: [part, t.dw],
+    groups: [Math.ceil(khw / WG), C, 1],
+  });
+  return [sums, reduce];
+}
