@@ -1,7 +1,9 @@
 // The convolution kernels against the float64 reference: forward, input gradient and
 // weight gradient on shapes that are not multiples of the tiles (odd channel counts, odd
-// batches, ragged images), strides 1 and 2, padding 0/1/3, kernels 1×1, 2×3, 3×3, 7×7,
-// groups 1, 2 and depthwise; accumulate; and bit-identical reruns.
+// batches, ragged images, several channel blocks), strides 1, 2 and 3, padding 0/1/2/3,
+// kernels 1×1, 2×3, 3×2, 3×3, 5×3, 7×7, groups 1, 2 and depthwise — every kernel family:
+// the packed GEMMs, the direct stem and strided-1×1 kernels, the depthwise kernels;
+// accumulate; and bit-identical reruns.
 import { assert, assertEquals } from "@std/assert";
 import { type Dispatch, getGpu, type Gpu, type Tensor } from "../src/gpu/device.ts";
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from "../src/gpu/ops/conv2d.ts";
@@ -122,6 +124,42 @@ const cases: [string, Conv2dShape][] = [
     pad: 2,
     groups: 3,
   }],
+  ["1×1/2 shortcut 8→20, 16×12 (channel blocks, vec4 rows)", {
+    N: 2,
+    Cin: 8,
+    H: 16,
+    W: 12,
+    Cout: 20,
+    kh: 1,
+    kw: 1,
+    stride: 2,
+    pad: 0,
+    groups: 1,
+  }],
+  ["1×1/3 shortcut 12→5, 10×9", {
+    N: 3,
+    Cin: 12,
+    H: 10,
+    W: 9,
+    Cout: 5,
+    kh: 1,
+    kw: 1,
+    stride: 3,
+    pad: 0,
+    groups: 1,
+  }],
+  ["one-channel stem 1→18, 3×2/2 pad 1, 11×10", {
+    N: 2,
+    Cin: 1,
+    H: 11,
+    W: 10,
+    Cout: 18,
+    kh: 3,
+    kw: 2,
+    stride: 2,
+    pad: 1,
+    groups: 1,
+  }],
   ["2×3 kernel, pad 0", {
     N: 1,
     Cin: 4,
@@ -222,11 +260,12 @@ for (
   const s of [
     { N: 2, Cin: 5, H: 6, W: 7, Cout: 6, kh: 3, kw: 3, stride: 2, pad: 1, groups: 1 },
     { N: 3, Cin: 8, H: 12, W: 12, Cout: 8, kh: 3, kw: 3, stride: 1, pad: 1, groups: 8 },
+    { N: 2, Cin: 8, H: 16, W: 16, Cout: 12, kh: 1, kw: 1, stride: 2, pad: 0, groups: 1 },
   ] satisfies Conv2dShape[]
 ) {
   Deno.test({
     name: `conv2d GPU: accumulate adds into the output and gradients (${
-      s.groups > 1 ? "depthwise" : "dense"
+      s.groups > 1 ? "depthwise" : s.kh === 1 ? "strided 1×1" : "dense"
     })`,
     ignore,
     fn: async () => {

@@ -23,6 +23,12 @@ import {
   depthwiseBackwardWeight,
   depthwiseForward,
 } from "./conv2d_depthwise.ts";
+import {
+  directBackwardInput1x1,
+  directForward,
+  directForwardFits,
+  isStrided1x1,
+} from "./conv2d_direct.ts";
 
 export type { Conv2dShape } from "../../ref/conv2d.ts";
 
@@ -44,6 +50,11 @@ export async function conv2dForward(
 ): Promise<Dispatch[]> {
   const { OH, OW, G, Cg, cog, label } = begin("conv2dForward", s, t);
   if (isDepthwise(s)) return await depthwiseForward(gpu, t, s, !!opts.accumulate, label);
+  if (directForwardFits(s)) {
+    const wp = await packWeight(gpu, t.w, { G, Cg, cog, kh: s.kh, kw: s.kw, flip: false }, label);
+    const io = { x: t.x, wPacked: wp.tensor, y: t.y };
+    return [...wp.dispatches, ...await directForward(gpu, io, s, !!opts.accumulate, label)];
+  }
   const layout = inputLayout(s);
   const xp = await packX(gpu, t.x, s, layout, label);
   const wp = await packWeight(gpu, t.w, { G, Cg, cog, kh: s.kh, kw: s.kw, flip: false }, label);
@@ -74,6 +85,7 @@ export async function conv2dBackwardInput(
 ): Promise<Dispatch[]> {
   const { OH, OW, G, Cg, cog, label } = begin("conv2dBackwardInput", s, t);
   if (isDepthwise(s)) return await depthwiseBackwardInput(gpu, t, s, !!opts.accumulate, label);
+  if (isStrided1x1(s)) return await directBackwardInput1x1(gpu, t, s, !!opts.accumulate, label);
   // Output phase (a, b) = (ih mod stride, iw mod stride) receives only the taps
   // ky ≡ a + pad (mod stride), kx ≡ b + pad: a stride-1 convolution of dy with that
   // flipped sub-kernel. One padded copy of dy serves every phase, at its own offset.

@@ -1,0 +1,107 @@
+// GPU dense convolutions with a short reduction, read and written in NCHW directly with
+// kernels generated per layer shape (kernels/conv2d_direct_gen.ts says why): the forward
+// pass of layers with few input channels (the stem) or a strided 1×1 kernel (shortcuts),
+// and the input gradient of strided 1×1 layers. conv2d.ts routes those shapes here after
+// its shape and size checks (and packs the forward's weight). Their weight gradients stay
+// on the packed GEMM. Reference: src/ref/conv2d.ts.
+import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
+import { conv2dOutputSize, type Conv2dShape } from "../../ref/conv2d.ts";
+import {
+  directBackwardInput1x1Wgsl,
+  directForwardWgsl,
+  directKernelName,
+  type DirectSpec,
+} from "../../../kernels/conv2d_direct_gen.ts";
+import { grid2d } from "./grid.ts";
+
+const WG = 64;
+/** Indices go through f32 division in the kernels: exact below 2^24. */
+const MAX_INDEX = 1 << 24;
+
+/** A strided 1×1 layer without padding: its input gradient is zero off the stride grid. */
+export function isStrided1x1(s: Conv2dShape): boolean {
+  return s.groups === 1 && s.kh === 1 && s.kw === 1 && s.stride > 1 && s.pad === 0;
+}
+
+/** Forward shapes the direct kernel beats the packed GEMM on (bench_kernels.ts). */
+export function directForwardFits(s: Conv2dShape): boolean {
+  return s.groups === 1 && (s.Cin <= 4 || isStrided1x1(s)) && s.kh * s.kw <= 49;
+}
+
+async function launch(
+  gpu: Gpu,
+  kernel: string,
+  t: { src: Tensor; w: Tensor; dst: Tensor },
+  g: { N: number; Cin: number; Cout: number; H: number; W: number; OH: number; OW: number },
+  d: DirectSpec,
+  accumulate: boolean,
+  label: string,
+): Promise<Dispatch> {
+  const OWB = Math.ceil(g.OW / d.TW);
+  const lanes = g.N * g.OH * OWB;
+  if (lanes >= MAX_INDEX) throw new Error(`${label}: too many invocations for one dispatch`);
+  const [gx, gy] = grid2d(gpu, Math.ceil(lanes / WG));
+  return await gpu.dispatch(kernel, {
+    label: `${label}: direct`,
+    uniforms: params([
+      ["u32", g.Cin],
+      ["u32", g.Cout],
+      ["u32", g.H],
+      ["u32", g.W],
+      ["u32", g.OH],
+      ["u32", g.OW],
+      ["u32", OWB],
+      ["u32", lanes],
+      ["u32", gx],
+      ["u32", accumulate ? 1 : 0],
+      ["f32", 1 / OWB],
+      ["f32", 1 / g.OH],
+    ]),
+    tensors: [t.src, t.w, t.dst],
+    groups: [gx, gy, Math.ceil(g.Cout / d.TC)],
+  });
+}
+
+/**
+ * y (+)= conv(x, w) for a shape `directForwardFits` accepts, given the weight packed as
+ * [Cout][kh][kw][Cin rounded up to 4] (conv2d.ts packWeight).
+ */
+export async function directForward(
+  gpu: Gpu,
+  t: { x: Tensor; wPacked: Tensor; y: Tensor },
+  s: Conv2dShape,
+  accumulate: boolean,
+  label: string,
+): Promise<Dispatch[]> {
+  const { OH, OW } = conv2dOutputSize(s);
+  // 8 pixels × 16 channels per invocation (4 pixels on narrow outputs): measured best.
+  const TW = OW >= 8 ? 8 : 4, TC = Math.min(16, s.Cout);
+  const CIN = s.Cin < 4 ? s.Cin : 0;
+  const d = { KH: s.kh, KW: s.kw, S: s.stride, P: s.pad, TW, TC, V4: OW % 4 === 0, CIN };
+  const kernel = gpu.define(directKernelName("forward", d), () => directForwardWgsl(d));
+  const g = { N: s.N, Cin: s.Cin, Cout: s.Cout, H: s.H, W: s.W, OH, OW };
+  const io = { src: t.x, w: t.wPacked, dst: t.y };
+  return [await launch(gpu, kernel, io, g, d, accumulate, label)];
+}
+
+/** dx (+)= ∂L/∂x for a strided 1×1 layer without padding. */
+export async function directBackwardInput1x1(
+  gpu: Gpu,
+  t: { dy: Tensor; w: Tensor; dx: Tensor },
+  s: Conv2dShape,
+  accumulate: boolean,
+  label: string,
+): Promise<Dispatch[]> {
+  const { OH, OW } = conv2dOutputSize(s);
+  // 8 dx pixels (a multiple of the stride) × 16 channels per invocation: measured best.
+  const TW = s.stride * Math.ceil(8 / s.stride), TC = Math.min(16, s.Cin);
+  // Weight rows as vec4s when the dx channels come in fours.
+  const CIN = s.Cin % 4 === 0 ? 4 : 0;
+  const d = { KH: 1, KW: 1, S: s.stride, P: 0, TW, TC, V4: s.W % 4 === 0 && TW % 4 === 0, CIN };
+  const kernel = gpu.define(
+    directKernelName("backward_input_1x1", d),
+    () => directBackwardInput1x1Wgsl(d),
+  );
+  const g = { N: s.N, Cin: s.Cout, Cout: s.Cin, H: OH, W: OW, OH: s.H, OW: s.W };
+  return [await launch(gpu, kernel, { src: t.dy, w: t.w, dst: t.dx }, g, d, accumulate, label)];
+}
