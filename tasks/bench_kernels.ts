@@ -6,6 +6,8 @@
 // that llvmpipe runs on, so single timings are noisy. It also reports the process's CPU
 // time per call divided by the number of llvmpipe threads (one per core): an estimate of the
 // time on an otherwise idle machine, since time spent waiting for a core is not counted.
+// And it measures each op's memory ceiling: how fast a streaming kernel moves the floats the
+// op must at least read and write once — the bound for layers with little arithmetic per value.
 //
 //   deno run --allow-read --allow-env tasks/bench_kernels.ts [--quick] [--json] [--filter TEXT]
 import process from "node:process";
@@ -15,6 +17,7 @@ import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from "../src
 import { conv2dOutputSize, type Conv2dShape, conv2dSizes } from "../src/ref/conv2d.ts";
 import { matmulSizes } from "../src/ref/matmul.ts";
 import { buildNetwork, DEFAULT_BACKBONE } from "../src/model/backbones.ts";
+import { reluForward } from "../src/gpu/ops/relu.ts";
 
 export interface KernelFigure {
   /** Op and direction: matmul, conv2d.forward, conv2d.backwardInput, conv2d.backwardWeight. */
@@ -34,6 +37,14 @@ export interface KernelFigure {
   gflopsCpu: number;
   /** Dispatches per call (packing passes included). */
   dispatches: number;
+  /**
+   * The memory ceiling: milliseconds a streaming element-wise kernel (ReLU, vec4) takes to
+   * move as many floats as the op must at least read and write once (operands and result),
+   * and the GFLOP/s the op would reach in that time. Layers with little arithmetic per
+   * value cannot beat it, whatever the blocking.
+   */
+  streamMs: number;
+  gflopsStream: number;
 }
 
 export interface BenchOptions {
@@ -49,6 +60,8 @@ interface Case {
   kernel: string;
   shape: string;
   flop: number;
+  /** Floats the op must read and write at least once. */
+  traffic: number;
   build: (gpu: Gpu) => Promise<{ dispatches: Dispatch[]; tensors: Tensor[] }>;
 }
 
@@ -130,6 +143,7 @@ function cases(quick: boolean): Case[] {
       kernel: "matmul",
       shape: `${shape}${s.transA ? " Aᵀ" : ""}${s.transB ? " Bᵀ" : ""}`,
       flop: 2 * s.M * s.N * s.K * (s.batch ?? 1),
+      traffic: z.a + z.b + z.c,
       build: async (gpu) => {
         const a = gpu.tensor([z.a], "a", random(z.a)), b = gpu.tensor([z.b], "b", random(z.b));
         const c = gpu.tensor([z.c], "c");
@@ -144,6 +158,7 @@ function cases(quick: boolean): Case[] {
     const { OH, OW } = conv2dOutputSize(s);
     const flop = 2 * s.N * OH * OW * s.Cout * (s.Cin / s.groups) * s.kh * s.kw;
     const z = conv2dSizes(s);
+    const traffic = z.x + z.w + z.y;
     const tensors = (gpu: Gpu) => ({
       x: gpu.tensor([z.x], "x", random(z.x)),
       w: gpu.tensor([z.w], "w", random(z.w)),
@@ -153,6 +168,7 @@ function cases(quick: boolean): Case[] {
       kernel: "conv2d.forward",
       shape,
       flop,
+      traffic,
       build: async (gpu) => {
         const t = tensors(gpu);
         return { dispatches: await conv2dForward(gpu, t, s), tensors: Object.values(t) };
@@ -162,6 +178,7 @@ function cases(quick: boolean): Case[] {
       kernel: "conv2d.backwardInput",
       shape,
       flop,
+      traffic,
       build: async (gpu) => {
         const t = tensors(gpu);
         return {
@@ -174,6 +191,7 @@ function cases(quick: boolean): Case[] {
       kernel: "conv2d.backwardWeight",
       shape,
       flop,
+      traffic,
       build: async (gpu) => {
         const t = tensors(gpu);
         return {
@@ -213,6 +231,7 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigur
     }
     times.sort((a, b) => a - b);
     const best = times[0], median = times[Math.floor(times.length / 2)];
+    const streamMs = await streamTime(gpu, c.traffic, opts.quick ? 3 : 5);
     const f: KernelFigure = {
       kernel: c.kernel,
       shape: c.shape,
@@ -224,6 +243,8 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigur
       cpuMsBest: cpuBest,
       gflopsCpu: c.flop / (cpuBest / THREADS) / 1e6,
       dispatches: dispatches.length,
+      streamMs,
+      gflopsStream: c.flop / streamMs / 1e6,
     };
     figures.push(f);
     opts.onFigure?.(f);
@@ -232,11 +253,46 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigur
   return figures;
 }
 
+const streamTimes = new Map<number, number>();
+
+/** Best time of a vec4 ReLU that reads and writes `traffic` floats in all (cached by size). */
+async function streamTime(gpu: Gpu, traffic: number, runs: number): Promise<number> {
+  const n = 4 * Math.max(1, Math.round(traffic / 8));
+  const known = streamTimes.get(n);
+  if (known !== undefined) return known;
+  const x = gpu.tensor([n], "stream.x", random(n)), y = gpu.tensor([n], "stream.y");
+  const once = await reluForward(gpu, { x, y });
+  gpu.run(once);
+  await gpu.sync();
+  const reps = Math.max(4, Math.min(200, Math.round(2e7 / n)));
+  let best = Infinity;
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    gpu.run(Array.from({ length: reps }, () => once).flat());
+    await gpu.sync();
+    best = Math.min(best, (performance.now() - t0) / reps);
+  }
+  x.buffer.destroy();
+  y.buffer.destroy();
+  streamTimes.set(n, best);
+  return best;
+}
+
 export interface KernelSummary {
   /** Best matmul GFLOP/s, by wall time and by CPU time. */
   bestMatmul: { wall: number; cpu: number } | null;
-  /** Convolution rows under 60 % of the best matmul (CPU-time figures), with their ratio. */
-  slowConvs: { kernel: string; shape: string; ratio: number }[];
+  /**
+   * Convolution rows under 60 % of the best matmul (CPU-time figures), with their ratio,
+   * the memory ceiling's ratio to the matmul, and the share of that ceiling reached
+   * (wall time: the ceiling is a wall-time measurement too).
+   */
+  slowConvs: {
+    kernel: string;
+    shape: string;
+    ratio: number;
+    ceilingRatio: number;
+    ofCeiling: number;
+  }[];
   /** The default backbone's convolutions per training step (batch 64): forward, input
    * gradient except the first layer's, weight gradient. */
   backboneStep: {
@@ -258,7 +314,13 @@ export function summarize(figures: KernelFigure[]): KernelSummary {
     : null;
   const slowConvs = bestMatmul
     ? figures.filter((f) => f.kernel.startsWith("conv2d") && f.gflopsCpu < 0.6 * bestMatmul.cpu)
-      .map((f) => ({ kernel: f.kernel, shape: f.shape, ratio: f.gflopsCpu / bestMatmul.cpu }))
+      .map((f) => ({
+        kernel: f.kernel,
+        shape: f.shape,
+        ratio: f.gflopsCpu / bestMatmul.cpu,
+        ceilingRatio: f.gflopsStream / bestMatmul.wall,
+        ofCeiling: f.gflopsBest / Math.min(f.gflopsStream, bestMatmul.wall),
+      }))
     : [];
   const backbone = figures.filter((f) => f.shape.startsWith(`${DEFAULT_BACKBONE} `));
   // The first layer's input is the image: no gradient is asked of it.
@@ -285,9 +347,15 @@ function summaryLines(s: KernelSummary): string[] {
         s.bestMatmul.cpu.toFixed(1)
       } (cpu)`,
     );
-    out.push(`convolutions under 60% of it (cpu): ${s.slowConvs.length}`);
+    out.push(
+      `convolutions under 60% of it (cpu): ${s.slowConvs.length}; ` +
+        `columns: % of matmul, memory ceiling as % of matmul, % of min(ceiling, matmul) reached`,
+    );
+    const pct = (v: number) => `${(100 * v).toFixed(0).padStart(4)}%`;
     for (const c of s.slowConvs) {
-      out.push(`  ${(100 * c.ratio).toFixed(0).padStart(3)}%  ${c.kernel} ${c.shape}`);
+      out.push(
+        ` ${pct(c.ratio)} ${pct(c.ceilingRatio)} ${pct(c.ofCeiling)}  ${c.kernel} ${c.shape}`,
+      );
     }
   }
   if (s.backboneStep) {

@@ -25,6 +25,7 @@ import {
 } from "./conv2d_depthwise.ts";
 import {
   directBackwardInput1x1,
+  directBackwardWeight,
   directForward,
   directForwardFits,
   isStrided1x1,
@@ -190,6 +191,9 @@ export async function conv2dBackwardWeight(
 ): Promise<Dispatch[]> {
   const { OH, OW, G, Cg, cog, label } = begin("conv2dBackwardWeight", s, t);
   if (isDepthwise(s)) return await depthwiseBackwardWeight(gpu, t, s, !!opts.accumulate, label);
+  if (directForwardFits(s)) {
+    return await directBackwardWeight(gpu, t, s, !!opts.accumulate, label);
+  }
   const layout = inputLayout(s);
   const { Hp, Wp } = layout.pack;
   const xp = await packX(gpu, t.x, s, layout, label);

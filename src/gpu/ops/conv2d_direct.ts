@@ -2,12 +2,13 @@
 // kernels generated per layer shape (kernels/conv2d_direct_gen.ts says why): the forward
 // pass of layers with few input channels (the stem) or a strided 1×1 kernel (shortcuts),
 // and the input gradient of strided 1×1 layers. conv2d.ts routes those shapes here after
-// its shape and size checks (and packs the forward's weight). Their weight gradients stay
-// on the packed GEMM. Reference: src/ref/conv2d.ts.
+// its shape and size checks (and packs the forward's weight), and their weight gradients
+// too. Reference: src/ref/conv2d.ts.
 import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
 import { conv2dOutputSize, type Conv2dShape } from "../../ref/conv2d.ts";
 import {
   directBackwardInput1x1Wgsl,
+  directBackwardWeightWgsl,
   directForwardWgsl,
   directKernelName,
   type DirectSpec,
@@ -104,4 +105,94 @@ export async function directBackwardInput1x1(
   );
   const g = { N: s.N, Cin: s.Cout, Cout: s.Cin, H: OH, W: OW, OH: s.H, OW: s.W };
   return [await launch(gpu, kernel, { src: t.dy, w: t.w, dst: t.dx }, g, d, accumulate, label)];
+}
+
+/**
+ * dw (+)= ∂L/∂w for a shape `directForwardFits` accepts: partial sums per chunk of pixel
+ * tiles, then conv2d_backward_weight_reduce.wgsl adds them in chunk order (no atomics, so
+ * the same inputs give the same bits).
+ */
+export async function directBackwardWeight(
+  gpu: Gpu,
+  t: { dy: Tensor; x: Tensor; dw: Tensor },
+  s: Conv2dShape,
+  accumulate: boolean,
+  label: string,
+): Promise<Dispatch[]> {
+  const { OH, OW } = conv2dOutputSize(s);
+  const khw = s.kh * s.kw;
+  // TC output × TI input channels × taps sums per invocation, 256 at most (a power-of-two
+  // TC, so that channel blocks divide the usual widths).
+  const TI = Math.max(1, Math.min(s.Cin, 16, Math.floor(256 / khw)));
+  const TC = Math.min(s.Cout, 16, 2 ** Math.floor(Math.log2(Math.max(1, 256 / (TI * khw)))));
+  const TW = 4;
+  const d = {
+    KH: s.kh,
+    KW: s.kw,
+    S: s.stride,
+    P: s.pad,
+    TW,
+    TC,
+    TI,
+    V4: OW % 4 === 0,
+    CIN: 0,
+  };
+  const coBlocks = Math.ceil(s.Cout / TC), ciBlocks = Math.ceil(s.Cin / TI);
+  const OWB = Math.ceil(OW / TW), tiles = s.N * OH * OWB;
+  // Enough chunks for 16+ workgroups' worth of lanes (both CPU threads busy to the end).
+  const splits = Math.max(1, Math.min(Math.ceil((16 * WG) / (coBlocks * ciBlocks)), tiles));
+  const chunk = Math.ceil(tiles / splits);
+  const lanes = splits * coBlocks * ciBlocks;
+  if (lanes >= MAX_INDEX) throw new Error(`${label}: too many invocations for one dispatch`);
+  const [gx, gy] = grid2d(gpu, Math.ceil(lanes / WG));
+  const kernel = gpu.define(
+    `${directKernelName("backward_weight", d)}i${TI}`,
+    () => directBackwardWeightWgsl(d),
+  );
+  const part = gpu.tensor([splits, s.Cout, khw * s.Cin], "conv2d.dw.partial");
+  const sums = await gpu.dispatch(kernel, {
+    label: `${label}: direct chunks`,
+    uniforms: params([
+      ["u32", s.Cin],
+      ["u32", s.Cout],
+      ["u32", s.H],
+      ["u32", s.W],
+      ["u32", OH],
+      ["u32", OW],
+      ["u32", OWB],
+      ["u32", tiles],
+      ["u32", chunk],
+      ["u32", lanes],
+      ["u32", gx],
+      ["u32", coBlocks],
+      ["u32", ciBlocks],
+      ["f32", 1 / OWB],
+      ["f32", 1 / OH],
+      ["f32", 1 / coBlocks],
+      ["f32", 1 / ciBlocks],
+    ]),
+    tensors: [t.dy, t.x, part],
+    groups: [gx, gy, 1],
+  });
+  const reduce = await gpu.dispatch("conv2d_backward_weight_reduce", {
+    label: `${label}: reduce`,
+    uniforms: params([
+      ["u32", s.Cin],
+      ["u32", s.Cout],
+      ["u32", khw],
+      ["u32", s.Cin],
+      ["u32", splits],
+      ["u32", 1],
+      ["u32", accumulate ? 1 : 0],
+    ]),
+    tensors: [part, t.dw],
+    groups: grid2dReduce(gpu, Math.ceil((s.Cin * khw) / WG), s.Cout),
+  });
+  return [sums, reduce];
+}
+
+function grid2dReduce(gpu: Gpu, x: number, y: number): [number, number, number] {
+  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
+  if (x > max || y > max) throw new Error(`weight-gradient reduce grid ${x}×${y} too large`);
+  return [x, y, 1];
 }
