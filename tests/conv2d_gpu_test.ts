@@ -1,8 +1,9 @@
 // The convolution kernels against the float64 reference: forward, input gradient and
 // weight gradient on shapes that are not multiples of the tiles (odd channel counts, odd
 // batches, ragged images, several channel blocks), strides 1, 2 and 3, padding 0/1/2/3,
-// kernels 1×1, 2×3, 3×2, 3×3, 5×3, 7×7, groups 1, 2 and depthwise — every kernel family:
-// the packed GEMMs, the direct stem and strided-1×1 kernels, the depthwise kernels;
+// kernels 1×1, 2×3, 3×2, 3×3, 5×3, 7×7, groups 1, 2, 3, 4 and depthwise — every kernel
+// family: the packed GEMMs, the direct stem and strided-1×1 kernels, the depthwise and
+// narrow-group kernels;
 // accumulate; and bit-identical reruns.
 import { assert, assertEquals } from "@std/assert";
 import { type Dispatch, getGpu, type Gpu, type Tensor } from "../src/gpu/device.ts";
@@ -160,6 +161,30 @@ const cases: [string, Conv2dShape][] = [
     pad: 1,
     groups: 1,
   }],
+  ["narrow groups 8→8 in 4 (MobileFaceNet-like), 3×3/1, 9×10", {
+    N: 2,
+    Cin: 8,
+    H: 9,
+    W: 10,
+    Cout: 8,
+    kh: 3,
+    kw: 3,
+    stride: 1,
+    pad: 1,
+    groups: 4,
+  }],
+  ["narrow groups 6→9 in 3, 3×3/2 pad 1, 7×9", {
+    N: 2,
+    Cin: 6,
+    H: 7,
+    W: 9,
+    Cout: 9,
+    kh: 3,
+    kw: 3,
+    stride: 2,
+    pad: 1,
+    groups: 3,
+  }],
   ["2×3 kernel, pad 0", {
     N: 1,
     Cin: 4,
@@ -261,11 +286,18 @@ for (
     { N: 2, Cin: 5, H: 6, W: 7, Cout: 6, kh: 3, kw: 3, stride: 2, pad: 1, groups: 1 },
     { N: 3, Cin: 8, H: 12, W: 12, Cout: 8, kh: 3, kw: 3, stride: 1, pad: 1, groups: 8 },
     { N: 2, Cin: 8, H: 16, W: 16, Cout: 12, kh: 1, kw: 1, stride: 2, pad: 0, groups: 1 },
+    { N: 2, Cin: 8, H: 12, W: 12, Cout: 12, kh: 3, kw: 3, stride: 2, pad: 1, groups: 4 },
   ] satisfies Conv2dShape[]
 ) {
   Deno.test({
     name: `conv2d GPU: accumulate adds into the output and gradients (${
-      s.groups > 1 ? "depthwise" : s.kh === 1 ? "strided 1×1" : "dense"
+      s.groups === s.Cin && s.Cin === s.Cout
+        ? "depthwise"
+        : s.groups > 1
+        ? "narrow groups"
+        : s.kh === 1
+        ? "strided 1×1"
+        : "dense"
     })`,
     ignore,
     fn: async () => {

@@ -1,8 +1,9 @@
-// GPU depthwise convolution (groups = Cin = Cout, NCHW, OIHW weights [C][1][kh][kw]):
-// forward, input gradient and weight gradient read the NCHW tensors directly — each channel
-// plane is its own 2-D convolution, so no packing pass is needed — with kernels generated
-// for the layer's kernel size, stride, padding and output tile (kernels/conv2d_depthwise_gen.ts
-// says why). conv2d.ts routes depthwise shapes here after its shape and size checks.
+// GPU depthwise and narrow-group convolutions (at most MAX_GROUP_WIDTH input and output
+// channels per group; NCHW, OIHW weights): forward, input gradient and weight gradient
+// read the NCHW tensors directly — each output plane is a 2-D convolution of its group's
+// few planes, so no packing pass is needed — with kernels generated for the layer's kernel
+// size, stride, padding, group widths and output tile (kernels/conv2d_depthwise_gen.ts says
+// why). conv2d.ts routes these shapes here after its shape and size checks.
 // Reference: src/ref/conv2d.ts.
 import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
 import { conv2dOutputSize, type Conv2dShape } from "../../ref/conv2d.ts";
@@ -20,6 +21,18 @@ const WG = 64;
 const MAX_INDEX = 1 << 24;
 /** Taps the kernels keep in registers. */
 const MAX_TAPS = 64;
+/** Channels per group up to which these kernels beat the packed GEMM (whose tiles pad to 4 × 16). */
+export const MAX_GROUP_WIDTH = 4;
+
+/** Depthwise, or grouped with at most MAX_GROUP_WIDTH input and output channels per group. */
+export function isNarrowGroups(s: Conv2dShape): boolean {
+  return s.groups > 1 && s.Cin / s.groups <= MAX_GROUP_WIDTH &&
+    s.Cout / s.groups <= MAX_GROUP_WIDTH;
+}
+
+function groupWidths(s: Conv2dShape): { CG: number; COG: number } {
+  return { CG: s.Cin / s.groups, COG: s.Cout / s.groups };
+}
 
 /**
  * Output tile per invocation: 4 × 8 (1.9 loads per output at 3×3/1), fewer rows for large
@@ -52,7 +65,7 @@ async function tiled(
   gpu: Gpu,
   kernel: string,
   t: { src: Tensor; w: Tensor; dst: Tensor },
-  g: { N: number; C: number; H: number; W: number; OH: number; OW: number },
+  g: { N: number; C: number; Cs: number; H: number; W: number; OH: number; OW: number },
   d: DepthwiseSpec,
   accumulate: boolean,
   label: string,
@@ -65,6 +78,7 @@ async function tiled(
     label: `${label}: depthwise`,
     uniforms: params([
       ["u32", g.C],
+      ["u32", g.Cs],
       ["u32", g.H],
       ["u32", g.W],
       ["u32", g.OH],
@@ -92,9 +106,17 @@ export async function depthwiseForward(
   label: string,
 ): Promise<Dispatch[]> {
   const { OH, OW } = conv2dOutputSize(s);
-  const d = { KH: s.kh, KW: s.kw, S: s.stride, PH: s.pad, PW: s.pad, ...tile(s, label, OW) };
+  const d = {
+    KH: s.kh,
+    KW: s.kw,
+    S: s.stride,
+    PH: s.pad,
+    PW: s.pad,
+    ...tile(s, label, OW),
+    ...groupWidths(s),
+  };
   const kernel = gpu.define(depthwiseKernelName("forward", d), () => depthwiseForwardWgsl(d));
-  const g = { N: s.N, C: s.Cin, H: s.H, W: s.W, OH, OW };
+  const g = { N: s.N, C: s.Cout, Cs: s.Cin, H: s.H, W: s.W, OH, OW };
   return [await tiled(gpu, kernel, { src: t.x, w: t.w, dst: t.y }, g, d, accumulate, label)];
 }
 
@@ -110,11 +132,11 @@ export async function depthwiseBackwardInput(
   label: string,
 ): Promise<Dispatch[]> {
   const { OH, OW } = conv2dOutputSize(s);
-  const g = { N: s.N, C: s.Cin, H: OH, W: OW, OH: s.H, OW: s.W };
+  const g = { N: s.N, C: s.Cin, Cs: s.Cout, H: OH, W: OW, OH: s.H, OW: s.W };
   const io = { src: t.dy, w: t.w, dst: t.dx };
   const PH = s.kh - 1 - s.pad, PW = s.kw - 1 - s.pad;
   if (s.stride === 1 && PH >= 0 && PW >= 0) {
-    const d = { KH: s.kh, KW: s.kw, S: 1, PH, PW, ...tile(s, label, s.W) };
+    const d = { KH: s.kh, KW: s.kw, S: 1, PH, PW, ...tile(s, label, s.W), ...groupWidths(s) };
     const kernel = gpu.define(
       depthwiseKernelName("forward", d, true),
       () => depthwiseForwardWgsl(d, true),
@@ -128,6 +150,7 @@ export async function depthwiseBackwardInput(
     PH: s.pad,
     PW: s.pad,
     ...tile(s, label, s.W, s.stride),
+    ...groupWidths(s),
   };
   const kernel = gpu.define(
     depthwiseKernelName("backward_input", d),
@@ -148,16 +171,24 @@ export async function depthwiseBackwardWeight(
   label: string,
 ): Promise<Dispatch[]> {
   const { OH, OW } = conv2dOutputSize(s);
-  const C = s.Cin, khw = s.kh * s.kw;
+  const C = s.Cout, khw = s.kh * s.kw;
   // The weight gradient stores no tile, so V4 plays no part.
-  const d = { KH: s.kh, KW: s.kw, S: s.stride, PH: s.pad, PW: s.pad, ...tile(s, label, 1) };
+  const d = {
+    KH: s.kh,
+    KW: s.kw,
+    S: s.stride,
+    PH: s.pad,
+    PW: s.pad,
+    ...tile(s, label, 1),
+    ...groupWidths(s),
+  };
   const OHB = Math.ceil(OH / d.TH), OWB = Math.ceil(OW / d.TW), tiles = s.N * OHB * OWB;
   // Enough chunks for 16+ workgroups' worth of lanes (both CPU threads busy to the end).
   const splits = Math.max(1, Math.min(Math.ceil((16 * WG) / C), tiles));
   const chunk = Math.ceil(tiles / splits);
   const lanes = splits * C;
   checkLanes(lanes, label);
-  const part = gpu.tensor([splits, C, khw], "conv2d.dw.partial");
+  const part = gpu.tensor([splits, C, khw * d.CG], "conv2d.dw.partial");
   const groups = grid2d(gpu, Math.ceil(lanes / WG));
   const kernel = gpu.define(
     depthwiseKernelName("backward_weight", d),
@@ -167,6 +198,7 @@ export async function depthwiseBackwardWeight(
     label: `${label}: depthwise chunks`,
     uniforms: params([
       ["u32", C],
+      ["u32", s.Cin],
       ["u32", s.H],
       ["u32", s.W],
       ["u32", OH],
@@ -184,20 +216,20 @@ export async function depthwiseBackwardWeight(
     tensors: [t.dy, t.x, part],
     groups,
   });
-  // Per-chunk [C][khw] slices: the dense reduction with one input channel per group.
+  // Per-chunk [Cout][khw][CG] slices: the dense reduction's layout with Cp = CG.
   const reduce = await gpu.dispatch("conv2d_backward_weight_reduce", {
     label: `${label}: reduce`,
     uniforms: params([
-      ["u32", 1],
+      ["u32", d.CG],
       ["u32", C],
       ["u32", khw],
-      ["u32", 1],
+      ["u32", d.CG],
       ["u32", splits],
       ["u32", 1],
       ["u32", accumulate ? 1 : 0],
     ]),
     tensors: [part, t.dw],
-    groups: [Math.ceil(khw / WG), C, 1],
+    groups: [Math.ceil((d.CG * khw) / WG), C, 1],
   });
   return [sums, reduce];
 }
