@@ -124,6 +124,7 @@ const LARGE_LAYERS: [string, Conv2dShape][] = [
   ["iresnet 3×3 512→512 @7 (batch 8)", conv(8, 512, 7, 512, 3, 1)],
   ["mobilefacenet dw 3×3 64 @56 (batch 8)", conv(8, 64, 56, 64, 3, 1, 64)],
   ["mobilefacenet dw 3×3 128 /2 @56 (batch 8)", conv(8, 128, 56, 128, 3, 2, 128)],
+  ["mobilefacenet 3×3 128 in 64 groups @56 (batch 8)", conv(8, 128, 56, 128, 3, 1, 64)],
 ];
 
 const MATMULS: [string, MatmulShape][] = [

@@ -19,6 +19,7 @@ import {
 } from "../../ref/conv2d.ts";
 import { CONV_TM, CONV_TN } from "../../../kernels/conv2d_gen.ts";
 import { expectSize, placeholder } from "./grid.ts";
+import { checkLanes, chunking, MAX_INDEX, reduceWeightPartials, WG } from "./conv2d_common.ts";
 import {
   depthwiseBackwardInput,
   depthwiseBackwardWeight,
@@ -39,10 +40,6 @@ export interface Conv2dOptions {
   /** Add into the output instead of overwriting it. */
   accumulate?: boolean;
 }
-
-const WG = 64;
-/** Pixel and element indices go through f32 division in the kernels: exact below 2^24. */
-const MAX_INDEX = 1 << 24;
 
 /** y = conv(x, w). */
 export async function conv2dForward(
@@ -229,13 +226,9 @@ export async function conv2dBackwardWeight(
   const Cp4 = xp.Cp4, khw = s.kh * s.kw, cols = khw * Cp4 * 4;
   const rowLanes = Math.ceil(cog / CONV_TM), colLanes = Math.ceil(cols / CONV_TN);
   const lanes = rowLanes * colLanes;
-  // Enough chunks for 16+ workgroups in all (both CPU threads busy to the end), each chunk
-  // at least 16 pixel quads.
-  const splits = Math.max(1, Math.min(Math.ceil((16 * WG) / (lanes * G)), Math.floor(Pq / 16)));
-  const chunkQ = Math.ceil(Pq / splits);
-  if (splits * lanes >= MAX_INDEX) {
-    throw new Error(`${label}: too many invocations for one dispatch`);
-  }
+  // Chunks of at least 16 pixel quads.
+  const { splits, chunk: chunkQ } = chunking(lanes * G, Pq, 16);
+  checkLanes(splits * lanes, label);
   const [gx, gy] = fold(Math.ceil((splits * lanes) / WG), max);
   const part = gpu.tensor([splits, G, cog, cols], "conv2d.dw.partial");
   const gemm = await gpu.dispatch("conv2d_backward_weight", {
@@ -264,20 +257,13 @@ export async function conv2dBackwardWeight(
     tensors: [dyt, xp.tensor, part],
     groups: checkGrid(label, [gx, gy, G], max),
   });
-  const reduce = await gpu.dispatch("conv2d_backward_weight_reduce", {
-    label: `${label}: reduce`,
-    uniforms: params([
-      ["u32", Cg],
-      ["u32", cog],
-      ["u32", khw],
-      ["u32", Cp4 * 4],
-      ["u32", splits],
-      ["u32", G],
-      ["u32", opts.accumulate ? 1 : 0],
-    ]),
-    tensors: [part, t.dw],
-    groups: checkGrid(label, [Math.ceil((Cg * khw) / WG), s.Cout, 1], max),
-  });
+  const reduce = await reduceWeightPartials(
+    gpu,
+    { part, dw: t.dw },
+    { Cg, cog, khw, Cp: Cp4 * 4, splits, G },
+    !!opts.accumulate,
+    label,
+  );
   return [xp.dispatch, packGrad, gemm, reduce];
 }
 

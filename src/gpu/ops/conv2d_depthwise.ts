@@ -15,10 +15,8 @@ import {
   type DepthwiseSpec,
 } from "../../../kernels/conv2d_depthwise_gen.ts";
 import { grid2d } from "./grid.ts";
+import { checkLanes, chunking, reduceWeightPartials, WG } from "./conv2d_common.ts";
 
-const WG = 64;
-/** Indices go through f32 division in the kernels: exact below 2^24. */
-const MAX_INDEX = 1 << 24;
 /** Taps the kernels keep in registers. */
 const MAX_TAPS = 64;
 /** Channels per group up to which these kernels beat the packed GEMM (whose tiles pad to 4 × 16). */
@@ -51,10 +49,6 @@ function tile(
   const TH = up(s.kh * s.kw > 25 ? 1 : 4), TW = up(8);
   if (TH * TW > 64) throw new Error(`${label}: depthwise input gradient supports strides up to 8`);
   return { TH, TW, V4: outWidth % 4 === 0 && TW % 4 === 0 };
-}
-
-function checkLanes(lanes: number, label: string): void {
-  if (lanes >= MAX_INDEX) throw new Error(`${label}: too many invocations for one dispatch`);
 }
 
 /**
@@ -183,9 +177,7 @@ export async function depthwiseBackwardWeight(
     ...groupWidths(s),
   };
   const OHB = Math.ceil(OH / d.TH), OWB = Math.ceil(OW / d.TW), tiles = s.N * OHB * OWB;
-  // Enough chunks for 16+ workgroups' worth of lanes (both CPU threads busy to the end).
-  const splits = Math.max(1, Math.min(Math.ceil((16 * WG) / C), tiles));
-  const chunk = Math.ceil(tiles / splits);
+  const { splits, chunk } = chunking(C, tiles);
   const lanes = splits * C;
   checkLanes(lanes, label);
   const part = gpu.tensor([splits, C, khw * d.CG], "conv2d.dw.partial");
@@ -216,20 +208,13 @@ export async function depthwiseBackwardWeight(
     tensors: [t.dy, t.x, part],
     groups,
   });
-  // Per-chunk [Cout][khw][CG] slices: the dense reduction's layout with Cp = CG.
-  const reduce = await gpu.dispatch("conv2d_backward_weight_reduce", {
-    label: `${label}: reduce`,
-    uniforms: params([
-      ["u32", d.CG],
-      ["u32", C],
-      ["u32", khw],
-      ["u32", d.CG],
-      ["u32", splits],
-      ["u32", 1],
-      ["u32", accumulate ? 1 : 0],
-    ]),
-    tensors: [part, t.dw],
-    groups: [Math.ceil((d.CG * khw) / WG), C, 1],
-  });
+  // Per-chunk [Cout][khw][CG] slices: the dense layout with Cp = CG, one group.
+  const reduce = await reduceWeightPartials(
+    gpu,
+    { part, dw: t.dw },
+    { Cg: d.CG, cog: C, khw, Cp: d.CG, splits, G: 1 },
+    accumulate,
+    label,
+  );
   return [sums, reduce];
 }

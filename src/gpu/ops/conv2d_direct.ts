@@ -14,10 +14,7 @@ import {
   type DirectSpec,
 } from "../../../kernels/conv2d_direct_gen.ts";
 import { grid2d } from "./grid.ts";
-
-const WG = 64;
-/** Indices go through f32 division in the kernels: exact below 2^24. */
-const MAX_INDEX = 1 << 24;
+import { checkLanes, chunking, reduceWeightPartials, WG } from "./conv2d_common.ts";
 
 /** A strided 1×1 layer without padding: its input gradient is zero off the stride grid. */
 export function isStrided1x1(s: Conv2dShape): boolean {
@@ -40,7 +37,7 @@ async function launch(
 ): Promise<Dispatch> {
   const OWB = Math.ceil(g.OW / d.TW);
   const lanes = g.N * g.OH * OWB;
-  if (lanes >= MAX_INDEX) throw new Error(`${label}: too many invocations for one dispatch`);
+  checkLanes(lanes, label);
   const [gx, gy] = grid2d(gpu, Math.ceil(lanes / WG));
   return await gpu.dispatch(kernel, {
     label: `${label}: direct`,
@@ -139,11 +136,9 @@ export async function directBackwardWeight(
   };
   const coBlocks = Math.ceil(s.Cout / TC), ciBlocks = Math.ceil(s.Cin / TI);
   const OWB = Math.ceil(OW / TW), tiles = s.N * OH * OWB;
-  // Enough chunks for 16+ workgroups' worth of lanes (both CPU threads busy to the end).
-  const splits = Math.max(1, Math.min(Math.ceil((16 * WG) / (coBlocks * ciBlocks)), tiles));
-  const chunk = Math.ceil(tiles / splits);
+  const { splits, chunk } = chunking(coBlocks * ciBlocks, tiles);
   const lanes = splits * coBlocks * ciBlocks;
-  if (lanes >= MAX_INDEX) throw new Error(`${label}: too many invocations for one dispatch`);
+  checkLanes(lanes, label);
   const [gx, gy] = grid2d(gpu, Math.ceil(lanes / WG));
   const kernel = gpu.define(
     `${directKernelName("backward_weight", d)}i${TI}`,
@@ -174,25 +169,13 @@ export async function directBackwardWeight(
     tensors: [t.dy, t.x, part],
     groups: [gx, gy, 1],
   });
-  const reduce = await gpu.dispatch("conv2d_backward_weight_reduce", {
-    label: `${label}: reduce`,
-    uniforms: params([
-      ["u32", s.Cin],
-      ["u32", s.Cout],
-      ["u32", khw],
-      ["u32", s.Cin],
-      ["u32", splits],
-      ["u32", 1],
-      ["u32", accumulate ? 1 : 0],
-    ]),
-    tensors: [part, t.dw],
-    groups: grid2dReduce(gpu, Math.ceil((s.Cin * khw) / WG), s.Cout),
-  });
+  // Per-chunk [Cout][khw][Cin] slices: the dense layout with Cp = Cin, one group.
+  const reduce = await reduceWeightPartials(
+    gpu,
+    { part, dw: t.dw },
+    { Cg: s.Cin, cog: s.Cout, khw, Cp: s.Cin, splits, G: 1 },
+    accumulate,
+    label,
+  );
   return [sums, reduce];
-}
-
-function grid2dReduce(gpu: Gpu, x: number, y: number): [number, number, number] {
-  const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-  if (x > max || y > max) throw new Error(`weight-gradient reduce grid ${x}×${y} too large`);
-  return [x, y, 1];
 }
