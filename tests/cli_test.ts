@@ -400,3 +400,35 @@ Deno.test("inspect --grid writes a PNG contact sheet, one identity per row with 
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("inspect shows the stream's own schema and metadata, fields p2sgrad does not write included", async () => {
+  const { tableFromIPC, tableToIPC, Table, Schema, Field, Utf8, vectorFromArray } = await import(
+    "apache-arrow"
+  );
+  const root = await makeDataset();
+  try {
+    const prep = await runStage(["prepare", root]);
+    assertEquals(prep.code, 0, prep.stderr);
+    // A producer that adds a column and a metadata entry of its own.
+    const table = tableFromIPC(prep.stdout);
+    const note = vectorFromArray(table.toArray().map((_, i) => `note ${i}`), new Utf8());
+    const fields = [...table.schema.fields, new Field("lab_note", new Utf8(), true)];
+    const metadata = new Map([...table.schema.metadata, ["lab.comment", "hand-checked"]]);
+    const columns = Object.fromEntries(
+      table.schema.fields.map((f) => [f.name, table.getChild(f.name)!]),
+    );
+    const extended = new Table(new Schema(fields, metadata), { ...columns, lab_note: note });
+    const shown = await runStage(["inspect", "--rows", "1"], tableToIPC(extended, "stream"));
+    assertEquals(shown.code, 0, shown.stderr);
+    const header = JSON.parse(new TextDecoder().decode(shown.stdout).split("\n")[0]);
+    assertEquals(header.kind, "images");
+    assertEquals(header.rows, 6);
+    assertEquals(header.metadata["lab.comment"], "hand-checked");
+    assertEquals(header.metadata["p2sgrad.kind"], "images");
+    const names = header.schema.map((f: { name: string }) => f.name);
+    assert(names.includes("lab_note"), `schema lists the extra field: ${names}`);
+    assertEquals(names.length, table.schema.fields.length + 1);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -5,7 +5,6 @@ import { applyAffine, invertAffine } from "../align/similarity.ts";
 import { arcfaceTemplate } from "../align/template.ts";
 import { warpAffine } from "../align/warp.ts";
 import type { FaceRecord, ImageRecord, Kind } from "../format/records.ts";
-import { schemaFor, STREAM_VERSION } from "../format/records.ts";
 import { openRecordStream, type RecordStream } from "../format/stream.ts";
 import { decodeImage } from "../image/decode.ts";
 import { encodePng } from "../image/png.ts";
@@ -101,22 +100,17 @@ async function run(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
+/** The stream's own schema and metadata as its producer wrote them (extra fields included). */
 function headerJson(stream: RecordStream<Kind>, rows: number): Record<string, unknown> {
-  const { meta } = stream;
-  const metadata: Record<string, string> = {
-    "p2sgrad.kind": meta.kind,
-    "p2sgrad.version": STREAM_VERSION,
-  };
-  if (meta.size !== undefined) metadata["p2sgrad.size"] = String(meta.size);
-  if (meta.dim !== undefined) metadata["p2sgrad.dim"] = String(meta.dim);
-  if (meta.model !== undefined) metadata["p2sgrad.model"] = meta.model;
-  for (const [k, v] of Object.entries(meta.extra ?? {})) metadata[`p2sgrad.${k}`] = v;
-  const schema = schemaFor(meta).fields.map((f) => ({
+  const metadata = Object.fromEntries(
+    [...stream.schema.metadata].sort(([a], [b]) => a < b ? -1 : 1),
+  );
+  const schema = stream.schema.fields.map((f) => ({
     name: f.name,
     type: String(f.type),
     nullable: f.nullable,
   }));
-  return { source: stream.source, kind: meta.kind, metadata, schema, rows };
+  return { source: stream.source, kind: stream.meta.kind, metadata, schema, rows };
 }
 
 /** Length, mean and first values of a large column value, never the whole thing. */

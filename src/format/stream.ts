@@ -249,6 +249,8 @@ export interface RecordStream<K extends Kind> {
   meta: StreamMeta & { kind: K };
   /** Where it came from (file name or stdin), for messages. */
   source: string;
+  /** The stream's own Arrow schema: its fields and every metadata entry, as the producer wrote them. */
+  schema: Schema;
   batches(): AsyncGenerator<BatchOf<K>>;
   records(): AsyncGenerator<RecordOf<K>>;
 }
@@ -363,7 +365,7 @@ export async function openRecordStream<K extends Kind>(
   async function* records(): AsyncGenerator<RecordOf<K>> {
     for await (const b of batches()) yield* rowsOf(meta, b) as Iterable<RecordOf<K>>;
   }
-  return { meta, source, batches, records };
+  return { meta, source, schema: reader.schema, batches, records };
 }
 
 function wantedHint(got: Kind, want: Kind): string {
