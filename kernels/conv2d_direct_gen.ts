@@ -29,12 +29,14 @@ export interface DirectSpec {
    * weight rows can be read as vec4s (dx channels a multiple of 4), 0 otherwise.
    */
   CIN: number;
+  /** Forward: the packed weight's vec4 count when it is bound as a uniform buffer, else 0. */
+  UW?: number;
 }
 
 export function directKernelName(kind: string, d: DirectSpec): string {
   return `conv2d_direct_${kind}_${d.KH}x${d.KW}s${d.S}p${d.P}t${d.TW}x${d.TC}${
     d.V4 ? "v" : ""
-  }c${d.CIN}`;
+  }c${d.CIN}${d.UW ? `u${d.UW}` : ""}`;
 }
 
 function header(title: string, src: string, dst: string, v4: boolean): string {
@@ -112,7 +114,7 @@ export function directForwardWgsl(d: DirectSpec): string {
   const L: string[] = [
     header(`direct convolution forward ${KH}×${KW}/${S} pad ${P}`, "x", "y", d.V4).replace(
       "var<storage, read> w: array<f32>",
-      "var<storage, read> w: array<vec4<f32>>",
+      d.UW ? `var<uniform> w: array<vec4<f32>, ${d.UW}>` : "var<storage, read> w: array<vec4<f32>>",
     ),
   ];
   L.push(`  let ow0 = (lane - q * p.OWB) * ${TW}u;

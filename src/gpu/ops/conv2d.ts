@@ -10,7 +10,7 @@
 // pack kernels never write the padding, so scratch must not be shared with other ops) and
 // returns dispatches that must run in order, contiguously; replay them every step with
 // `gpu.run`.
-import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
+import { type Dispatch, type Gpu, params, STORAGE_USAGE, Tensor } from "../device.ts";
 import {
   checkConv2dShape,
   conv2dOutputSize,
@@ -51,13 +51,21 @@ export async function conv2dForward(
   const { OH, OW, G, Cg, cog, label } = begin("conv2dForward", s, t);
   if (isNarrowGroups(s)) return await depthwiseForward(gpu, t, s, !!opts.accumulate, label);
   if (directForwardFits(s)) {
-    // A 1×1 weight with Cin a multiple of 4 is already [Cout][Cin] in whole vec4s.
-    if (s.kh === 1 && s.kw === 1 && s.Cin % 4 === 0) {
-      return await directForward(gpu, { ...t, wPacked: t.w }, s, !!opts.accumulate, label);
-    }
-    const wp = await packWeight(gpu, t.w, { G, Cg, cog, kh: s.kh, kw: s.kw, flip: false }, label);
+    // Packed as [Cout][kh][kw][Cin in fours]; small enough, it is also bound as a uniform
+    // buffer, whose loads llvmpipe makes once per SIMD batch instead of once per lane.
+    const bytes = s.Cout * s.kh * s.kw * Math.ceil(s.Cin / 4) * 16;
+    const uniform = bytes <= gpu.limits.maxUniformBufferBindingSize;
+    const wp = await packWeight(
+      gpu,
+      t.w,
+      { G, Cg, cog, kh: s.kh, kw: s.kw, flip: false, uniform },
+      label,
+    );
     const io = { x: t.x, wPacked: wp.tensor, y: t.y };
-    return [...wp.dispatches, ...await directForward(gpu, io, s, !!opts.accumulate, label)];
+    return [
+      ...wp.dispatches,
+      ...await directForward(gpu, io, s, !!opts.accumulate, label, uniform),
+    ];
   }
   const layout = inputLayout(s);
   const xp = await packX(gpu, t.x, s, layout, label);
@@ -428,6 +436,8 @@ async function packWeight(
     flip: boolean;
     /** For flip: the taps of one output phase (default: the whole kernel). */
     sub?: { subH: number; subW: number; ky0: number; kx0: number; step: number };
+    /** Also usable as a uniform buffer. */
+    uniform?: boolean;
   },
   label: string,
 ): Promise<{ dispatches: Dispatch[]; tensor: Tensor; Cp4: number }> {
@@ -435,7 +445,19 @@ async function packWeight(
   const Cp4 = Math.ceil((d.flip ? d.cog : d.Cg) / 4);
   const sub = d.sub ?? { subH: d.kh, subW: d.kw, ky0: 0, kx0: 0, step: 1 };
   const taps = sub.subH * sub.subW;
-  const tensor = gpu.tensor([d.G, rows, Math.max(1, taps), Cp4 * 4], "conv2d.packedWeight");
+  const shape = [d.G, rows, Math.max(1, taps), Cp4 * 4];
+  const tensor = d.uniform
+    ? new Tensor(
+      gpu.buffer(
+        shape.reduce((a, b) => a * b) * 4,
+        "conv2d.packedWeight",
+        STORAGE_USAGE | GPUBufferUsage.UNIFORM,
+      ),
+      shape,
+      0,
+      "conv2d.packedWeight",
+    )
+    : gpu.tensor(shape, "conv2d.packedWeight");
   // A phase with no taps (a 1×1 kernel at stride 2) convolves nothing: its outputs are 0.
   if (taps === 0) return { dispatches: [], tensor, Cp4 };
   const dispatch = await gpu.dispatch("conv2d_pack_weight", {

@@ -62,7 +62,8 @@ async function launch(
 
 /**
  * y (+)= conv(x, w) for a shape `directForwardFits` accepts, given the weight packed as
- * [Cout][kh][kw][Cin rounded up to 4] (conv2d.ts packWeight).
+ * [Cout][kh][kw][Cin rounded up to 4] (conv2d.ts packWeight); `uniform` when that buffer
+ * can be bound as a uniform buffer (then every lane of a batch shares each weight load).
  */
 export async function directForward(
   gpu: Gpu,
@@ -70,12 +71,14 @@ export async function directForward(
   s: Conv2dShape,
   accumulate: boolean,
   label: string,
+  uniform: boolean,
 ): Promise<Dispatch[]> {
   const { OH, OW } = conv2dOutputSize(s);
-  // 8 pixels × 16 channels per invocation (4 pixels on narrow outputs): measured best.
-  const TW = OW >= 8 ? 8 : 4, TC = Math.min(16, s.Cout);
+  // 16 pixels × 16 channels per invocation (fewer pixels on narrow outputs): measured best.
+  const TW = OW >= 16 ? 16 : OW >= 8 ? 8 : 4, TC = Math.min(16, s.Cout);
   const CIN = s.Cin < 4 ? s.Cin : 0;
-  const d = { KH: s.kh, KW: s.kw, S: s.stride, P: s.pad, TW, TC, V4: OW % 4 === 0, CIN };
+  const UW = uniform ? t.wPacked.size / 4 : 0;
+  const d = { KH: s.kh, KW: s.kw, S: s.stride, P: s.pad, TW, TC, V4: OW % 4 === 0, CIN, UW };
   const kernel = gpu.define(directKernelName("forward", d), () => directForwardWgsl(d));
   const g = { N: s.N, Cin: s.Cin, Cout: s.Cout, H: s.H, W: s.W, OH, OW };
   const io = { src: t.x, w: t.wPacked, dst: t.y };
