@@ -153,6 +153,23 @@ function columnTests(L: string[], n: number): void {
   for (let i = 0; i < n; i++) L.push(`  let ok${i} = col0 + ${i} >= 0 && col0 + ${i} < i32(p.W);`);
 }
 
+/**
+ * The taps input row j of a tile (stride S, TH output rows, KH × KW kernel) feeds: output
+ * row th through kernel row ky = j − th·S, each kx.
+ */
+function rowTaps(
+  j: number,
+  d: { TH: number; S: number; KH: number; KW: number },
+): { th: number; ky: number; kx: number }[] {
+  const out: { th: number; ky: number; kx: number }[] = [];
+  for (let th = 0; th < d.TH; th++) {
+    const ky = j - th * d.S;
+    if (ky < 0 || ky >= d.KH) continue;
+    for (let kx = 0; kx < d.KW; kx++) out.push({ th, ky, kx });
+  }
+  return out;
+}
+
 function zeroTile(L: string[], TH: number, TW: number): void {
   for (let th = 0; th < TH; th++) {
     for (let t = 0; t < TW; t++) L.push(`  var a${th}_${t} = 0.0;`);
@@ -184,18 +201,10 @@ ${TILE_INDEX(TH, TW)}`);
   for (let src = 0; src < count; src++) {
     for (let j = 0; j < rows; j++) {
       loadRow(L, "x", `${src}_${j}`, `sp${src}`, j, cols);
-      // Input row j feeds output row th through kernel row ky = j − th·S.
-      for (let th = 0; th < TH; th++) {
-        const ky = j - th * S;
-        if (ky < 0 || ky >= KH) continue;
-        for (let kx = 0; kx < KW; kx++) {
-          for (let t = 0; t < TW; t++) {
-            L.push(
-              `  a${th}_${t} = fma(r${src}_${j}_${t * S + kx}, w${src}_${
-                ky * KW + kx
-              }, a${th}_${t});`,
-            );
-          }
+      for (const { th, ky, kx } of rowTaps(j, d)) {
+        for (let t = 0; t < TW; t++) {
+          const r = `r${src}_${j}_${t * S + kx}`;
+          L.push(`  a${th}_${t} = fma(${r}, w${src}_${ky * KW + kx}, a${th}_${t});`);
         }
       }
     }
@@ -335,16 +344,12 @@ ${LANE}
     B.push(`  let sp${src} = (n * p.Cin + g * ${CG}u + ${src}u) * p.H;`);
     for (let j = 0; j < rows; j++) {
       loadRow(B, "x", `${src}_${j}`, `sp${src}`, j, cols);
-      for (let th = 0; th < TH; th++) {
-        const ky = j - th * S;
-        if (ky < 0 || ky >= KH) continue;
-        for (let kx = 0; kx < KW; kx++) {
-          const terms = Array.from(
-            { length: TW },
-            (_, t) => `d${th}_${t} * r${src}_${j}_${t * S + kx}`,
-          );
-          B.push(`  g${(ky * KW + kx) * CG + src} += ${terms.join(" + ")};`);
-        }
+      for (const { th, ky, kx } of rowTaps(j, d)) {
+        const terms = Array.from(
+          { length: TW },
+          (_, t) => `d${th}_${t} * r${src}_${j}_${t * S + kx}`,
+        );
+        B.push(`  g${(ky * KW + kx) * CG + src} += ${terms.join(" + ")};`);
       }
     }
   }

@@ -20,7 +20,7 @@ import { checkLanes, chunking, reduceWeightPartials, WG } from "./conv2d_common.
 /** Taps the kernels keep in registers. */
 const MAX_TAPS = 64;
 /** Channels per group up to which these kernels beat the packed GEMM (whose tiles pad to 4 × 16). */
-export const MAX_GROUP_WIDTH = 4;
+const MAX_GROUP_WIDTH = 4;
 
 /** Depthwise, or grouped with at most MAX_GROUP_WIDTH input and output channels per group. */
 export function isNarrowGroups(s: Conv2dShape): boolean {
@@ -28,27 +28,35 @@ export function isNarrowGroups(s: Conv2dShape): boolean {
     s.Cout / s.groups <= MAX_GROUP_WIDTH;
 }
 
-function groupWidths(s: Conv2dShape): { CG: number; COG: number } {
-  return { CG: s.Cin / s.groups, COG: s.Cout / s.groups };
-}
-
 /**
- * Output tile per invocation: 4 × 8 (1.9 loads per output at 3×3/1), fewer rows for large
- * kernels (registers), and for the input gradient at stride S > 1 a multiple of S.
+ * The generated kernel's description for a layer: its kernel size, stride, padding (the
+ * layer's, or `pad` for the rotated forward), group widths and output tile — 4 × 8 (1.9
+ * loads per output at 3×3/1), fewer rows for large kernels (registers), a multiple of the
+ * stride for the strided input gradient — with vec4 stores when `outWidth` allows.
  */
-function tile(
+function spec(
   s: Conv2dShape,
   label: string,
-  outWidth: number,
-  multipleOf = 1,
-): { TH: number; TW: number; V4: boolean } {
+  o: { outWidth: number; stride?: number; pad?: { PH: number; PW: number }; multipleOf?: number },
+): DepthwiseSpec {
   if (s.kh * s.kw > MAX_TAPS) {
     throw new Error(`${label}: depthwise kernels support up to ${MAX_TAPS} taps`);
   }
-  const up = (v: number) => multipleOf * Math.ceil(v / multipleOf);
+  const m = o.multipleOf ?? 1;
+  const up = (v: number) => m * Math.ceil(v / m);
   const TH = up(s.kh * s.kw > 25 ? 1 : 4), TW = up(8);
   if (TH * TW > 64) throw new Error(`${label}: depthwise input gradient supports strides up to 8`);
-  return { TH, TW, V4: outWidth % 4 === 0 && TW % 4 === 0 };
+  return {
+    KH: s.kh,
+    KW: s.kw,
+    S: o.stride ?? s.stride,
+    ...(o.pad ?? { PH: s.pad, PW: s.pad }),
+    TH,
+    TW,
+    V4: o.outWidth % 4 === 0 && TW % 4 === 0,
+    CG: s.Cin / s.groups,
+    COG: s.Cout / s.groups,
+  };
 }
 
 /**
@@ -100,15 +108,7 @@ export async function depthwiseForward(
   label: string,
 ): Promise<Dispatch[]> {
   const { OH, OW } = conv2dOutputSize(s);
-  const d = {
-    KH: s.kh,
-    KW: s.kw,
-    S: s.stride,
-    PH: s.pad,
-    PW: s.pad,
-    ...tile(s, label, OW),
-    ...groupWidths(s),
-  };
+  const d = spec(s, label, { outWidth: OW });
   const kernel = gpu.define(depthwiseKernelName("forward", d), () => depthwiseForwardWgsl(d));
   const g = { N: s.N, C: s.Cout, Cs: s.Cin, H: s.H, W: s.W, OH, OW };
   return [await tiled(gpu, kernel, { src: t.x, w: t.w, dst: t.y }, g, d, accumulate, label)];
@@ -130,22 +130,14 @@ export async function depthwiseBackwardInput(
   const io = { src: t.dy, w: t.w, dst: t.dx };
   const PH = s.kh - 1 - s.pad, PW = s.kw - 1 - s.pad;
   if (s.stride === 1 && PH >= 0 && PW >= 0) {
-    const d = { KH: s.kh, KW: s.kw, S: 1, PH, PW, ...tile(s, label, s.W), ...groupWidths(s) };
+    const d = spec(s, label, { outWidth: s.W, stride: 1, pad: { PH, PW } });
     const kernel = gpu.define(
       depthwiseKernelName("forward", d, true),
       () => depthwiseForwardWgsl(d, true),
     );
     return [await tiled(gpu, kernel, io, g, d, accumulate, label)];
   }
-  const d = {
-    KH: s.kh,
-    KW: s.kw,
-    S: s.stride,
-    PH: s.pad,
-    PW: s.pad,
-    ...tile(s, label, s.W, s.stride),
-    ...groupWidths(s),
-  };
+  const d = spec(s, label, { outWidth: s.W, multipleOf: s.stride });
   const kernel = gpu.define(
     depthwiseKernelName("backward_input", d),
     () => depthwiseBackwardInputWgsl(d),
@@ -167,15 +159,7 @@ export async function depthwiseBackwardWeight(
   const { OH, OW } = conv2dOutputSize(s);
   const C = s.Cout, khw = s.kh * s.kw;
   // The weight gradient stores no tile, so V4 plays no part.
-  const d = {
-    KH: s.kh,
-    KW: s.kw,
-    S: s.stride,
-    PH: s.pad,
-    PW: s.pad,
-    ...tile(s, label, 1),
-    ...groupWidths(s),
-  };
+  const d = spec(s, label, { outWidth: 1 });
   const OHB = Math.ceil(OH / d.TH), OWB = Math.ceil(OW / d.TW), tiles = s.N * OHB * OWB;
   const { splits, chunk } = chunking(C, tiles);
   const lanes = splits * C;
