@@ -53,6 +53,7 @@ export function params(fields: readonly (readonly ["u32" | "i32" | "f32", number
 export class Gpu {
   readonly #pipelines = new Map<string, Promise<GPUComputePipeline>>();
   readonly #sources = new Map<string, string>();
+  readonly #generated = new Set<string>();
   #firstError: string | null = null;
 
   constructor(readonly device: GPUDevice, readonly adapterName: string) {
@@ -71,7 +72,10 @@ export class Gpu {
    * must identify the text: later calls with the same name keep the first text.
    */
   define(name: string, text: () => string): string {
-    if (!this.#sources.has(name)) this.#sources.set(name, text());
+    if (!this.#sources.has(name)) {
+      this.#sources.set(name, text());
+      this.#generated.add(name);
+    }
     return name;
   }
 
@@ -117,9 +121,9 @@ export class Gpu {
     const errors = info.messages.filter((m) => m.type === "error");
     const scoped = await this.device.popErrorScope();
     if (errors.length > 0 || scoped) {
-      const where = errors.map((m) =>
-        `  kernels/${name}.wgsl:${m.lineNum}:${m.linePos}: ${m.message}`
-      );
+      // Generated kernels have no file: their errors name the kernel and its generated text.
+      const file = this.#generated.has(name) ? `${name} (generated)` : `kernels/${name}.wgsl`;
+      const where = errors.map((m) => `  ${file}:${m.lineNum}:${m.linePos}: ${m.message}`);
       throw new Error(`kernel ${name} failed to compile:\n${where.join("\n") || scoped?.message}`);
     }
     try {
