@@ -16,7 +16,7 @@ import { preluBackward, preluForward } from "../src/gpu/ops/prelu.ts";
 import { reluForward } from "../src/gpu/ops/relu.ts";
 import { addAccumulate } from "../src/gpu/ops/add.ts";
 import { buildHead, initHeadWeights } from "../src/gpu/ops/head.ts";
-import { buildSgd } from "../src/train/optimizer.ts";
+import { buildOptimizer } from "../src/train/optimizer.ts";
 import { resolveHead } from "../src/train/heads.ts";
 
 export interface LayerFigure {
@@ -118,7 +118,7 @@ async function memoryBound(gpu: Gpu, reps: number): Promise<LayerFigure[]> {
   }
   const n = 4 * 1024 * 1024;
   const param = filled(gpu, n, "p"), grad = filled(gpu, n, "g", 0.01);
-  const sgd = await buildSgd(gpu, [{ name: "arena", param, grad, decay: true }], {
+  const sgd = await buildOptimizer(gpu, [{ name: "arena", param, grad, decay: true }], {
     momentum: 0.9,
     weightDecay: 5e-4,
     clipNorm: 5,

@@ -18,7 +18,7 @@ import {
 import { forwardMacs } from "../src/model/network.ts";
 import { buildHead, initHeadWeights } from "../src/gpu/ops/head.ts";
 import { resolveHead } from "../src/train/heads.ts";
-import { arenaGroups, buildSgd } from "../src/train/optimizer.ts";
+import { arenaGroups, buildOptimizer } from "../src/train/optimizer.ts";
 
 export interface TrainStepFigures {
   backbone: string;
@@ -216,7 +216,7 @@ async function benchOne(
     { N: batch, D, K },
   );
   head.writeWeights(initHeadWeights(K, D, 1));
-  const sgd = await buildSgd(gpu, [
+  const sgd = await buildOptimizer(gpu, [
     ...arenaGroups("backbone", model.params, model.grads!),
     ...head.paramGroups(),
   ], {

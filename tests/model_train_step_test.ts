@@ -13,7 +13,7 @@ import { perturbedParams } from "../src/model/params.ts";
 import { referenceBackward, referenceForward } from "../src/model/reference.ts";
 import { cosineHead } from "../src/ref/head.ts";
 import { resolveHead } from "../src/train/heads.ts";
-import { arenaGroups, buildSgd } from "../src/train/optimizer.ts";
+import { arenaGroups, buildOptimizer } from "../src/train/optimizer.ts";
 import { assertClose, hasGpu, randomArray } from "./helpers/compare.ts";
 
 const gpuAvailable = await hasGpu();
@@ -49,7 +49,7 @@ for (const [family, size, N] of [["iresnet", 12, 6], ["mobilefacenet", 16, 5]] a
         },
         { N, D, K },
       );
-      const sgd = await buildSgd(gpu, arenaGroups("backbone", graph.params, graph.grads!), {
+      const sgd = await buildOptimizer(gpu, arenaGroups("backbone", graph.params, graph.grads!), {
         momentum: 0.9,
         weightDecay: wd,
         clipNorm: null,

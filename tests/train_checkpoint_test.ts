@@ -35,7 +35,7 @@ function state(step: number): TrainingState {
       weight: Float32Array.from({ length: K * D }, (_, i) => Math.sin(i + step)),
       bias: Float32Array.of(0.5, -0.25, Number.MIN_VALUE),
     },
-    velocity: [
+    optimizerState: [
       { name: "backbone[0]", values: Float32Array.from({ length: 70 }, (_, i) => i * 1e-7) },
       { name: "head.weight[0]", values: new Float32Array(K * D).fill(-3) },
     ],
@@ -52,7 +52,7 @@ Deno.test("training state round-trips bit for bit", () => {
   assertEquals([...back.backbone.keys()], [...s.backbone.keys()]);
   for (const [k, v] of s.backbone) assertEquals(back.backbone.get(k), v, k);
   assertEquals(back.head, s.head);
-  assertEquals(back.velocity, s.velocity);
+  assertEquals(back.optimizerState, s.optimizerState);
 });
 
 Deno.test("the newest checkpoints are kept; temporary files are ignored; the latest loads", async () => {

@@ -107,3 +107,28 @@ async function assertMissing(path: string) {
   }
   throw new Error(`${path} should not exist`);
 }
+
+Deno.test({
+  name: "adamw: stopped after 4 of 9 steps and resumed ends with the uninterrupted run's bytes",
+  ignore: gpuMissing,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const toy = await toyFacesStream(TOY);
+    const adamw = [...SETTINGS, "--optimizer", "adamw", "--lr", "0.002", "--weight-decay", "0.1"];
+    let r = await runStage(["train", "-o", `${dir}/whole`, ...adamw], toy);
+    assertEquals(r.code, 0, r.stderr);
+    r = await runStage(["train", "-o", `${dir}/split`, ...adamw, "--stop-after", "4"], toy);
+    assertEquals(r.code, 0, r.stderr);
+    r = await runStage(["train", "--resume", `${dir}/split`], toy);
+    assertEquals(r.code, 0, r.stderr);
+    const [whole, split] = await Promise.all([
+      modelBytes(`${dir}/whole`),
+      modelBytes(`${dir}/split`),
+    ]);
+    assertEquals(whole.length, split.length);
+    assertEquals(whole.findIndex((v, i) => v !== split[i]), -1, "resumed AdamW run differs");
+    const config = JSON.parse(await Deno.readTextFile(`${dir}/split/config.json`));
+    assertEquals(config.optimizer, "adamw");
+    await Deno.remove(dir, { recursive: true });
+  },
+});

@@ -63,7 +63,7 @@ const SETTINGS = {
     help: "training length in steps (overrides --epochs; the schedule spans it)",
   },
   batch: { type: "number", arg: "N", help: `images per step (default ${B.batch})` },
-  lr: { type: "number", arg: "LR", help: `peak SGD learning rate (default ${B.lr})` },
+  lr: { type: "number", arg: "LR", help: `peak learning rate (default ${B.lr})` },
   schedule: {
     type: "string",
     arg: "NAME",
@@ -81,7 +81,17 @@ const SETTINGS = {
     arg: "N",
     help: `linear warm-up from lr/100 (default ${B.warmup_steps})`,
   },
-  momentum: { type: "number", arg: "M", help: `SGD momentum (default ${B.momentum})` },
+  optimizer: {
+    type: "string",
+    arg: "NAME",
+    help:
+      `sgd|adamw (default ${B.optimizer}; adamw as arcface_torch's ViT configs: --lr 0.001 --weight-decay 0.1)`,
+  },
+  momentum: {
+    type: "number",
+    arg: "M",
+    help: `SGD momentum, AdamW's β1 (default ${B.momentum})`,
+  },
   "weight-decay": {
     type: "number",
     arg: "WD",

@@ -38,22 +38,43 @@ export function sgdStep(
   o: SgdStepOptions,
 ): SgdStepResult {
   const n = param.length;
+  const c = clipAndGuard(grad, o);
+  const p = Float64Array.from(param), v = Float64Array.from(momentum);
+  if (c.applied) {
+    for (let i = 0; i < n; i++) {
+      const g = grad[i] * c.factor(i) + (o.decay[i] ? o.weightDecay * p[i] : 0);
+      v[i] = o.momentum * v[i] + g;
+      p[i] -= o.lr * v[i];
+    }
+  }
+  return { param: p, momentum: v, ...c.report };
+}
+
+/**
+ * What every optimizer step shares: the gradient norms, the clipping scale of
+ * torch.nn.utils.clip_grad_norm_ over the clipped elements, and the non-finite guard.
+ */
+export function clipAndGuard(
+  grad: ArrayLike<number>,
+  o: { clipNorm: number | null; clip?: ArrayLike<number>; loss: number },
+): {
+  report: { gradNorm: number; clipGradNorm: number; scale: number; applied: boolean };
+  applied: boolean;
+  /** The factor for element i's gradient (the scale when it is clipped, else 1). */
+  factor: (i: number) => number;
+} {
   const inClip = (i: number) => (o.clip ? o.clip[i] !== 0 : true);
   let sq = 0, clipSq = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < grad.length; i++) {
     sq += grad[i] * grad[i];
     if (inClip(i)) clipSq += grad[i] * grad[i];
   }
   const gradNorm = Math.sqrt(sq), clipGradNorm = Math.sqrt(clipSq);
   const scale = o.clipNorm === null ? 1 : Math.min(1, o.clipNorm / (clipGradNorm + 1e-6));
-  const p = Float64Array.from(param), v = Float64Array.from(momentum);
   const applied = Number.isFinite(o.loss) && Number.isFinite(gradNorm);
-  if (applied) {
-    for (let i = 0; i < n; i++) {
-      const g = grad[i] * (inClip(i) ? scale : 1) + (o.decay[i] ? o.weightDecay * p[i] : 0);
-      v[i] = o.momentum * v[i] + g;
-      p[i] -= o.lr * v[i];
-    }
-  }
-  return { param: p, momentum: v, gradNorm, clipGradNorm, scale, applied };
+  return {
+    report: { gradNorm, clipGradNorm, scale, applied },
+    applied,
+    factor: (i) => (inClip(i) ? scale : 1),
+  };
 }

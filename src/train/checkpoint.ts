@@ -1,5 +1,5 @@
 // Training state on disk: everything a resumed run needs to continue bit for bit
-// (backbone parameters and BN running statistics, head weights, SGD momentum, the step,
+// (backbone parameters and BN running statistics, head weights, the optimizer state, the step,
 // the settings and the input's checksum; the randomness is a function of (seed, step) by
 // design) in one safetensors file per checkpoint, written atomically; and the final model
 // file with the training settings in its metadata.
@@ -17,7 +17,7 @@ import type { StateDict } from "../model/params.ts";
 import type { TrainConfig } from "./config.ts";
 
 export const CHECKPOINT_KIND = "training-state";
-export const CHECKPOINT_VERSION = "1";
+export const CHECKPOINT_VERSION = "2";
 const CHECKPOINT_DIR = "checkpoints";
 
 /** What the trainer read: the facts a resumed run checks its input against. */
@@ -41,8 +41,8 @@ export interface TrainingState {
   backbone: StateDict;
   /** K×D class weights, and K biases for the softmax head. */
   head: { weight: Float32Array; bias?: Float32Array };
-  /** SGD momentum buffers in optimizer group order, with the groups' names. */
-  velocity: { name: string; values: Float32Array }[];
+  /** The optimizer state (SGD momentum, or AdamW moments m then v) in group order, with the groups' names. */
+  optimizerState: { name: string; values: Float32Array }[];
 }
 
 /** The path of the checkpoint after `step` steps. */
@@ -77,8 +77,8 @@ export function encodeCheckpoint(s: TrainingState): Uint8Array {
   const K = s.input.classes, D = s.model.embedding_dim;
   tensors.set("head.weight", f32Entry([K, D], s.head.weight));
   if (s.head.bias) tensors.set("head.bias", f32Entry([K], s.head.bias));
-  s.velocity.forEach((v, i) =>
-    tensors.set(`optimizer.momentum.${i}`, f32Entry([v.values.length], v.values))
+  s.optimizerState.forEach((v, i) =>
+    tensors.set(`optimizer.state.${i}`, f32Entry([v.values.length], v.values))
   );
   return encodeSafetensors(tensors, {
     "p2sgrad.kind": CHECKPOINT_KIND,
@@ -87,7 +87,7 @@ export function encodeCheckpoint(s: TrainingState): Uint8Array {
     "p2sgrad.train_config": JSON.stringify(s.config),
     "p2sgrad.model_config": JSON.stringify(s.model),
     "p2sgrad.input": JSON.stringify(s.input),
-    "p2sgrad.momentum_groups": JSON.stringify(s.velocity.map((v) => v.name)),
+    "p2sgrad.optimizer_groups": JSON.stringify(s.optimizerState.map((v) => v.name)),
     "p2sgrad.rng": "counter-based: every random draw is a function of (seed, step)",
   });
 }
@@ -119,7 +119,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): TrainingSta
   };
   const model = json<ModelConfig>("p2sgrad.model_config");
   const input = json<InputFacts>("p2sgrad.input");
-  const groups = json<string[]>("p2sgrad.momentum_groups");
+  const groups = json<string[]>("p2sgrad.optimizer_groups");
   const tensor = (name: string): Float32Array => {
     const t = content.tensors.get(name);
     if (!t) throw new InputError(`${source}: tensor '${name}' is missing from the checkpoint`);
@@ -141,7 +141,7 @@ export function decodeCheckpoint(bytes: Uint8Array, source: string): TrainingSta
       weight: tensor("head.weight"),
       bias: content.tensors.has("head.bias") ? tensor("head.bias") : undefined,
     },
-    velocity: groups.map((name, i) => ({ name, values: tensor(`optimizer.momentum.${i}`) })),
+    optimizerState: groups.map((name, i) => ({ name, values: tensor(`optimizer.state.${i}`) })),
   };
 }
 

@@ -6,6 +6,7 @@ import { UsageError } from "../cli/errors.ts";
 
 export const SCHEDULES = ["step", "cosine", "poly"] as const;
 export type Schedule = typeof SCHEDULES[number];
+export const OPTIMIZERS = ["sgd", "adamw"] as const;
 
 export interface TrainConfig {
   /** Backbone name in the model registry; the small default is sized for a 2-core CPU adapter. */
@@ -38,9 +39,11 @@ export interface TrainConfig {
   power: number;
   /** Linear warm-up length in steps from lr/100 (arcface_torch: 0 epochs by default). */
   warmup_steps: number;
-  /** SGD momentum (arcface_torch: 0.9). */
+  /** sgd (SGD with momentum, arcface_torch's default) or adamw (arcface_torch's choice for ViTs: lr 1e-3, weight decay 0.1). */
+  optimizer: typeof OPTIMIZERS[number];
+  /** SGD momentum, or AdamW's β1 (arcface_torch: 0.9; AdamW's β2 is torch's 0.999, ε 1e-8). */
   momentum: number;
-  /** Weight decay on conv/linear/head weights; none on BN, PReLU and biases (arcface_torch: 5e-4). */
+  /** Weight decay on conv/linear/head weights (L2 for SGD, decoupled for AdamW); none on BN, PReLU and biases (arcface_torch: 5e-4). */
   weight_decay: number;
   /** Global gradient-norm clip (null: off; arcface_torch clips the backbone at 5). */
   clip_grad: number | null;
@@ -80,6 +83,7 @@ export const BASE_CONFIG: Readonly<TrainConfig> = Object.freeze({
   gamma: 0.1,
   power: 2,
   warmup_steps: 0,
+  optimizer: "sgd",
   momentum: 0.9,
   weight_decay: 5e-4,
   clip_grad: null,
@@ -179,6 +183,10 @@ function validate(c: TrainConfig): void {
   need(
     c.milestones.every((m) => m > 0),
     `milestones are positive epoch numbers, got ${c.milestones.join(",")}`,
+  );
+  need(
+    (OPTIMIZERS as readonly string[]).includes(c.optimizer),
+    `optimizer must be one of ${OPTIMIZERS.join("|")}, got ${c.optimizer}`,
   );
   need(c.momentum >= 0 && c.momentum < 1, `momentum must be in [0, 1), got ${c.momentum}`);
   need(c.weight_decay >= 0, `weight_decay must be ≥ 0, got ${c.weight_decay}`);

@@ -28,6 +28,11 @@ Deno.test("unknown keys and bad values are rejected with the value quoted", () =
     "momentum",
   );
   assertThrows(
+    () => resolveConfig({ source: "flags", values: { optimizer: "adam" } }),
+    Error,
+    "optimizer must be one of sgd|adamw, got adam",
+  );
+  assertThrows(
     () => resolveConfig({ source: "flags", values: { val: "v.arrow" } }),
     Error,
     "--val and --val-pairs",

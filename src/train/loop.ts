@@ -53,7 +53,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
   const plainEvery = (o.plainEverySeconds ?? 10) * 1000;
 
   const checkFinite = async (upTo: number) => {
-    const st = await t.sgd.readStatus();
+    const st = await t.optimizer.readStatus();
     if (st.firstBadStep === null) return st;
     const bad = st.firstBadStep;
     const h = t.opts.head;

@@ -12,7 +12,7 @@ import type { InputFacts, TrainingState } from "./checkpoint.ts";
 import type { TrainConfig } from "./config.ts";
 import { EpochOrder, type FaceSet, fillBatch } from "./dataset.ts";
 import { type Head, HEADS } from "./heads.ts";
-import { arenaGroups, buildSgd, type Sgd } from "./optimizer.ts";
+import { arenaGroups, buildOptimizer, type Optimizer } from "./optimizer.ts";
 import { learningRate } from "./schedule.ts";
 
 export interface TrainerOptions {
@@ -37,7 +37,7 @@ export class Trainer {
     readonly opts: TrainerOptions,
     readonly model: Model,
     readonly head: HeadGraph,
-    readonly sgd: Sgd,
+    readonly optimizer: Optimizer,
     readonly labels: Tensor,
   ) {
     const c = opts.config;
@@ -50,7 +50,7 @@ export class Trainer {
       ...head.forward,
       ...head.backward,
       ...model.backward,
-      ...sgd.dispatches,
+      ...optimizer.dispatches,
     ];
   }
 
@@ -68,17 +68,18 @@ export class Trainer {
       { features: model.embedding, labels, dFeatures: model.dEmbedding! },
       { N: c.batch, D: opts.model.embedding_dim, K: data.classes },
     );
-    const sgd = await buildSgd(
+    const optimizer = await buildOptimizer(
       gpu,
       [...arenaGroups("backbone", model.params, model.grads!), ...head.paramGroups()],
       {
+        kind: c.optimizer,
         momentum: c.momentum,
         weightDecay: c.weight_decay,
         clipNorm: c.clip_grad,
         loss: head.stats,
       },
     );
-    return new Trainer(gpu, opts, model, head, sgd, labels);
+    return new Trainer(gpu, opts, model, head, optimizer, labels);
   }
 
   get stepsPerEpoch(): number {
@@ -103,16 +104,22 @@ export class Trainer {
   restore(s: TrainingState): void {
     this.model.loadState(s.backbone);
     this.head.writeWeights(s.head.weight, s.head.bias);
-    const names = this.sgd.groups.map((g) => g.name);
-    if (s.velocity.length !== names.length || s.velocity.some((v, i) => v.name !== names[i])) {
+    const names = this.optimizer.groups.map((g) => g.name);
+    const saved = s.optimizerState;
+    if (
+      saved.length !== names.length ||
+      saved.some((v, i) => v.name !== names[i] || v.values.length !== this.optimizer.state[i].size)
+    ) {
       throw new Error(
-        `checkpoint momentum groups [${
-          s.velocity.map((v) => v.name).join(", ")
-        }] do not match this model's [${names.join(", ")}]`,
+        `checkpoint optimizer state [${
+          saved.map((v) => `${v.name}: ${v.values.length}`).join(", ")
+        }] does not match this model and optimizer's [${
+          names.map((n, i) => `${n}: ${this.optimizer.state[i].size}`).join(", ")
+        }]`,
       );
     }
-    s.velocity.forEach((v, i) => this.gpu.write(this.sgd.velocity[i], v.values));
-    this.sgd.resetStatus();
+    saved.forEach((v, i) => this.gpu.write(this.optimizer.state[i], v.values));
+    this.optimizer.resetStatus();
   }
 
   /** Draws the batch of 0-based step `step` into the host arrays (CPU work; no device access). */
@@ -136,7 +143,7 @@ export class Trainer {
     this.gpu.write(this.model.input, this.#host);
     this.gpu.write(this.labels, this.#labels);
     this.model.setStep(step);
-    this.sgd.setStep(step, this.lr(step));
+    this.optimizer.setStep(step, this.lr(step));
     this.gpu.run(this.#step);
     this.#prepared = -1;
   }
@@ -145,7 +152,7 @@ export class Trainer {
   async snapshot(step: number, input: InputFacts): Promise<TrainingState> {
     const backbone = await this.model.readState();
     const head = await this.head.readWeights();
-    const velocity = await this.gpu.read(...this.sgd.velocity);
+    const state = await this.gpu.read(...this.optimizer.state);
     return {
       step,
       config: this.opts.config,
@@ -153,7 +160,7 @@ export class Trainer {
       input,
       backbone,
       head,
-      velocity: this.sgd.groups.map((g, i) => ({ name: g.name, values: velocity[i] })),
+      optimizerState: this.optimizer.groups.map((g, i) => ({ name: g.name, values: state[i] })),
     };
   }
 
