@@ -153,57 +153,60 @@ for (const kind of ["sgd", "adamw"] as const) {
   }
 }
 
-Deno.test({
-  name: "sgd skips non-finite steps, keeps the last good values and records the first bad step",
-  ignore: gpuMissing,
-  async fn() {
-    const gpu = await getGpu();
-    const b = await build(gpu, 1, 2);
-    const step = (s: number, loss: number, poison: boolean) => {
-      b.groups.forEach((g, i) => {
-        const grad = randomArray(g.param.size, 50 + i);
-        if (poison && i === 1) grad[5] = Infinity;
-        gpu.write(g.grad, grad);
-      });
-      gpu.write(b.loss, new Float32Array([loss]));
-      b.opt.setStep(s, 0.1);
-      gpu.run(b.opt.dispatches);
-    };
-    step(0, 1, false);
-    const good = await b.concat(b.groups.map((g) => g.param));
-    const goodV = await b.concat(b.opt.state);
-    step(1, 1, true); // gradient not finite
-    step(2, NaN, false); // loss not finite
-    assertEquals(await b.concat(b.groups.map((g) => g.param)), good);
-    assertEquals(await b.concat(b.opt.state), goodV);
-    let st = await b.opt.readStatus();
-    assertEquals([st.applied, st.firstBadStep, st.skipped], [false, 1, 2]);
-    step(3, 1, false);
-    st = await b.opt.readStatus();
-    assertEquals([st.applied, st.firstBadStep, st.skipped, st.lastStep], [true, 1, 2, 3]);
-    assert((await b.concat(b.groups.map((g) => g.param))).some((v, i) => v !== good[i]));
-    b.opt.resetStatus();
-    st = await b.opt.readStatus();
-    assertEquals([st.firstBadStep, st.skipped], [null, 0]);
-  },
-});
+for (const kind of ["sgd", "adamw"] as const) {
+  Deno.test({
+    name:
+      `${kind} skips non-finite steps, keeps the last good values and records the first bad step`,
+    ignore: gpuMissing,
+    async fn() {
+      const gpu = await getGpu();
+      const b = await build(gpu, 1, 2, kind);
+      const step = (s: number, loss: number, poison: boolean) => {
+        b.groups.forEach((g, i) => {
+          const grad = randomArray(g.param.size, 50 + i);
+          if (poison && i === 1) grad[5] = Infinity;
+          gpu.write(g.grad, grad);
+        });
+        gpu.write(b.loss, new Float32Array([loss]));
+        b.opt.setStep(s, 0.1);
+        gpu.run(b.opt.dispatches);
+      };
+      step(0, 1, false);
+      const good = await b.concat(b.groups.map((g) => g.param));
+      const goodV = await b.concat(b.opt.state);
+      step(1, 1, true); // gradient not finite
+      step(2, NaN, false); // loss not finite
+      assertEquals(await b.concat(b.groups.map((g) => g.param)), good);
+      assertEquals(await b.concat(b.opt.state), goodV);
+      let st = await b.opt.readStatus();
+      assertEquals([st.applied, st.firstBadStep, st.skipped], [false, 1, 2]);
+      step(3, 1, false);
+      st = await b.opt.readStatus();
+      assertEquals([st.applied, st.firstBadStep, st.skipped, st.lastStep], [true, 1, 2, 3]);
+      assert((await b.concat(b.groups.map((g) => g.param))).some((v, i) => v !== good[i]));
+      b.opt.resetStatus();
+      st = await b.opt.readStatus();
+      assertEquals([st.firstBadStep, st.skipped], [null, 0]);
+    },
+  });
 
-Deno.test({
-  name: "sgd is bit-identical run to run",
-  ignore: gpuMissing,
-  async fn() {
-    const gpu = await getGpu();
-    const runs = [];
-    for (let r = 0; r < 2; r++) {
-      const b = await build(gpu, 0.3, 3);
-      b.groups.forEach((g, i) => gpu.write(g.grad, randomArray(g.param.size, 7 + i)));
-      b.opt.setStep(0, 0.1);
-      gpu.run([...b.opt.dispatches, ...b.opt.dispatches]);
-      runs.push(Float32Array.from(await b.concat(b.groups.map((g) => g.param))));
-    }
-    assertEquals(new Uint8Array(runs[0].buffer), new Uint8Array(runs[1].buffer));
-  },
-});
+  Deno.test({
+    name: `${kind} is bit-identical run to run`,
+    ignore: gpuMissing,
+    async fn() {
+      const gpu = await getGpu();
+      const runs = [];
+      for (let r = 0; r < 2; r++) {
+        const b = await build(gpu, 0.3, 3, kind);
+        b.groups.forEach((g, i) => gpu.write(g.grad, randomArray(g.param.size, 7 + i)));
+        b.opt.setStep(0, 0.1);
+        gpu.run([...b.opt.dispatches, ...b.opt.dispatches]);
+        runs.push(Float32Array.from(await b.concat(b.groups.map((g) => g.param))));
+      }
+      assertEquals(new Uint8Array(runs[0].buffer), new Uint8Array(runs[1].buffer));
+    },
+  });
+}
 
 Deno.test("decay masks cover exactly the given ranges", () => {
   const fake = { size: 70 } as unknown as ParamGroup["param"];

@@ -89,7 +89,8 @@ export async function buildOptimizer(
   if (!(o.momentum >= 0 && o.momentum < 1)) {
     throw new Error(`optimizer: momentum (β1) must be in [0, 1), got ${o.momentum}`);
   }
-  const adamw = o.kind === "adamw";
+  const kind = o.kind ?? "sgd";
+  const adamw = kind === "adamw";
   const beta2 = o.beta2 ?? 0.999, eps = o.eps ?? 1e-8;
   if (!(beta2 >= 0 && beta2 < 1 && eps > 0)) {
     throw new Error(`optimizer: AdamW needs β2 in [0, 1) and ε > 0, got ${beta2}, ${eps}`);
@@ -143,20 +144,20 @@ export async function buildOptimizer(
     const maskT = gpu.tensor([mask.length], `optimizer.decay.${g.name}`, mask);
     const { groups: grid, gx } = elementwiseGrid(gpu, s.items);
     updates.push(
-      await gpu.dispatch(adamw ? "adamw_update" : "sgd_update", {
-        label: `${adamw ? "adamw" : "sgd"}_update.${g.name}`,
+      await gpu.dispatch("optimizer_update", {
+        label: `${kind}_update.${g.name}`,
         uniforms: params([
           ["u32", s.items],
           ["u32", gx],
           ["u32", clip && o.clipNorm !== null ? 1 : 0],
-          ...(adamw
-            ? [["f32", o.momentum], ["f32", beta2], ["f32", eps]] as ["f32", number][]
-            : [["f32", o.momentum]] as ["f32", number][]),
+          ["f32", o.momentum],
+          ["f32", beta2],
+          ["f32", eps],
           ["f32", o.weightDecay],
         ]),
         tensors: [g.grad, g.param, state[i], maskT, control, status],
         groups: grid,
-        entry: s.entry,
+        entry: s.entry === "main" ? kind : `${kind}_scalar`,
       }),
     );
   }
