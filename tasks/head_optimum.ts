@@ -1,7 +1,10 @@
 // How well can a P2SGrad head fit a model's features? For each embeddings stream (from
 // `p2sgrad embed` on the training faces), the mean target angle θ_y of the class weights that
 // minimise P2SGrad's objective on those fixed features, against class-mean weights, with the
-// features' effective rank and mean within/between-class cosines (src/eval/head_optimum.ts).
+// features' effective rank, the feature-side optimum (the angle to its class mean at which a
+// feature's P2SGrad loss is least, weights on the class means) with the number of directions
+// orthogonal to every class weight, and mean within/between-class cosines
+// (src/eval/head_optimum.ts).
 // The features are the pre-normalisation embeddings (embedding × norm), centred as
 // training-mode batch normalisation centres them.
 //
@@ -45,14 +48,16 @@ if (import.meta.main) {
   if (json) console.log(JSON.stringify(rows, null, 2));
   else {
     console.log(
-      "| embeddings | θy, P2SGrad-optimal weights | θy, class-mean weights | effective rank | cos within | cos between |",
+      "| embeddings | θy, P2SGrad-optimal weights | θy, class-mean weights | effective rank | feature-side optimum θy | null dims of the weights | cos within | cos between |",
     );
-    console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+    console.log("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
     for (const r of rows) {
       console.log(
         `| ${r.path} | ${r.optimalThetaDeg.toFixed(1)}° | ${r.classMeanThetaDeg.toFixed(1)}° | ${
           r.effectiveRank.toFixed(1)
-        } | ${r.withinCos.toFixed(3)} | ${r.betweenCos.toFixed(3)} |`,
+        } | ${r.featureOptimumThetaDeg.toFixed(1)}° | ${r.weightNullDims} | ${
+          r.withinCos.toFixed(3)
+        } | ${r.betweenCos.toFixed(3)} |`,
       );
     }
   }

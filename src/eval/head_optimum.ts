@@ -20,6 +20,17 @@ export interface HeadOptimum {
   classMeanThetaDeg: number;
   /** exp(entropy) of C's eigenvalue shares: how many directions the features fill. */
   effectiveRank: number;
+  /**
+   * The feature side, with the class weights on the class means m̂_k: for each class the unit
+   * feature x̂ that minimises a sample's P2SGrad loss ½ Σ_k (x̂·m̂_k − δ_jk)², i.e.
+   * x̂ᵀMx̂ − 2m̂_jᵀx̂ with M = Σ_k m̂_k m̂_kᵀ, and the mean over classes of its angle to m̂_j.
+   * When M is isotropic (class weights spread over every direction) x̂ = m̂_j (0°); when M has
+   * a null space (fewer classes than dimensions, or weights in few directions) the optimum
+   * leans into it, orthogonal to every class, and the angle nears 90°.
+   */
+  featureOptimumThetaDeg: number;
+  /** Directions orthogonal to every class-mean weight (M's null space; at least D − K). */
+  weightNullDims: number;
   /** Mean cosine between samples of one class, and between samples of different classes. */
   withinCos: number;
   betweenCos: number;
@@ -207,12 +218,51 @@ export function headOptimum(
   }
   for (let d = 0; d < D; d++) all += total[d] ** 2;
   const betweenCount = N * N - N - sameCount;
+  const feature = featureOptimum(means, counts, D);
   return {
     optimalThetaDeg: angle(weights),
     classMeanThetaDeg: angle(means),
     effectiveRank: Math.exp(entropy),
+    featureOptimumThetaDeg: feature.thetaDeg,
+    weightNullDims: feature.nullDims,
     withinCos: sameCount > 0 ? same / sameCount : NaN,
     betweenCos: betweenCount > 0 ? (all - N - same) / betweenCount : NaN,
     weights,
   };
+}
+
+/** The feature-side optimum of HeadOptimum (unit class directions K × D; empty classes skipped). */
+function featureOptimum(
+  directions: Float64Array,
+  counts: Float64Array,
+  D: number,
+): { thetaDeg: number; nullDims: number } {
+  const K = counts.length;
+  const M = new Float64Array(D * D);
+  for (let k = 0; k < K; k++) {
+    if (counts[k] === 0) continue;
+    for (let p = 0; p < D; p++) {
+      const mp = directions[k * D + p];
+      for (let q = 0; q < D; q++) M[p * D + q] += mp * directions[k * D + q];
+    }
+  }
+  const { values, vectors } = symmetricEigen(M, D);
+  const top = Math.max(...values);
+  const nullDims = values.filter((e) => e <= 1e-9 * top).length;
+  let angle = 0, present = 0;
+  const beta = new Float64Array(D);
+  for (let j = 0; j < K; j++) {
+    if (counts[j] === 0) continue;
+    beta.fill(0);
+    for (let k = 0; k < D; k++) {
+      for (let d = 0; d < D; d++) beta[k] += vectors[d * D + k] * directions[j * D + d];
+    }
+    // m̂_j·x̂ in the eigenbasis is β·coef (the basis is orthonormal).
+    const coef = sphereQuadraticMinimum(values, beta);
+    let c = 0;
+    for (let k = 0; k < D; k++) c += beta[k] * coef[k];
+    angle += (Math.acos(Math.max(-1, Math.min(1, c))) * 180) / Math.PI;
+    present++;
+  }
+  return { thetaDeg: angle / present, nullDims };
 }

@@ -1,4 +1,4 @@
-import { assert, assertAlmostEquals } from "@std/assert";
+import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
 import { headOptimum, sphereQuadraticMinimum, symmetricEigen } from "./head_optimum.ts";
 import { assertClose, randomArray } from "../../tests/helpers/compare.ts";
 
@@ -79,4 +79,35 @@ Deno.test("headOptimum: isotropic features → class-mean weights; one dominant 
   assert(an.classMeanThetaDeg < 20, `class-mean angle ${an.classMeanThetaDeg}`);
   assert(an.optimalThetaDeg > an.classMeanThetaDeg + 20, `optimum ${an.optimalThetaDeg}`);
   assert(an.effectiveRank < 2, `effective rank ${an.effectiveRank}`);
+});
+
+Deno.test("headOptimum: the feature-side optimum is the class direction unless the weights leave a null space", () => {
+  // Three orthogonal classes in 3-D: M = I, the best feature is the class direction.
+  const full = headOptimum([1, 0, 0, 0, 1, 0, 0, 0, 1], [0, 1, 2], 3, { centre: false });
+  assertAlmostEquals(full.featureOptimumThetaDeg, 0, 1e-6);
+  assertEquals(full.weightNullDims, 0);
+  // Two classes 60° apart in 3-D: e2 is orthogonal to both weights, and the loss
+  // ½[(c0 − 1)² + c1²] is least leaning into it. Brute force over the sphere agrees.
+  const h = Math.sqrt(3) / 2;
+  const two = headOptimum([1, 0, 0, 1, 0, 0, 0.5, h, 0, 0.5, h, 0], [0, 0, 1, 1], 3, {
+    centre: false,
+  });
+  assertEquals(two.weightNullDims, 1);
+  const w0 = [1, 0, 0], w1 = [0.5, h, 0];
+  const dot = (a: number[], b: number[]) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+  let best = Infinity, bestAngle = 0;
+  for (let t = 0; t <= 180; t += 0.25) {
+    for (let f = 0; f < 360; f += 0.25) {
+      const [st, ct] = [Math.sin((t * Math.PI) / 180), Math.cos((t * Math.PI) / 180)];
+      const x = [st * Math.cos((f * Math.PI) / 180), st * Math.sin((f * Math.PI) / 180), ct];
+      const loss = (dot(x, w0) - 1) ** 2 + dot(x, w1) ** 2;
+      if (loss < best) [best, bestAngle] = [loss, (Math.acos(dot(x, w0)) * 180) / Math.PI];
+    }
+  }
+  // Both classes are symmetric, so the mean angle is class 0's.
+  assertAlmostEquals(two.featureOptimumThetaDeg, bestAngle, 0.5);
+  assert(
+    two.featureOptimumThetaDeg > 20,
+    `leans into the null space: ${two.featureOptimumThetaDeg}`,
+  );
 });
