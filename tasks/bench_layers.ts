@@ -1,5 +1,5 @@
 // Layer benchmark: effective GB/s of the memory-bound layers (batchnorm, PReLU, ReLU, add,
-// SGD) on face-backbone activation shapes at batch 64, and GFLOP/s plus milliseconds of one
+// the SGD and AdamW steps) on face-backbone activation shapes at batch 64, and GFLOP/s plus milliseconds of one
 // head step (forward + backward, batch 64, D 512) at K = 295, 10,000 and 93,431 classes.
 // Prints a table; `benchLayers()` returns the figures.
 //
@@ -118,21 +118,26 @@ async function memoryBound(gpu: Gpu, reps: number): Promise<LayerFigure[]> {
   }
   const n = 4 * 1024 * 1024;
   const param = filled(gpu, n, "p"), grad = filled(gpu, n, "g", 0.01);
-  const sgd = await buildOptimizer(gpu, [{ name: "arena", param, grad, decay: true }], {
-    momentum: 0.9,
-    weightDecay: 5e-4,
-    clipNorm: 5,
-  });
-  sgd.setStep(0, 0.1);
-  const ms = await time(gpu, sgd.dispatches, reps);
-  // norm pass reads g; update reads g, p, v and writes p, v: 6 floats per element.
-  out.push({
-    name: "sgd step (norm, clip, update)",
-    shape: `${n} params`,
-    ms,
-    rate: (n * 24) / ms / 1e6,
-    unit: "GB/s",
-  });
+  // Norm pass reads g; SGD's update reads g, p, v and writes p, v (6 floats per element);
+  // AdamW's reads g, p, m, v and writes p, m, v (8).
+  for (const [kind, floats] of [["sgd", 6], ["adamw", 8]] as const) {
+    const opt = await buildOptimizer(gpu, [{ name: "arena", param, grad, decay: true }], {
+      kind,
+      momentum: 0.9,
+      weightDecay: 5e-4,
+      clipNorm: 5,
+    });
+    opt.setStep(0, 0.1);
+    const ms = await time(gpu, opt.dispatches, reps);
+    out.push({
+      name: `${kind} step (norm, clip, update)`,
+      shape: `${n} params`,
+      ms,
+      rate: (n * floats * 4) / ms / 1e6,
+      unit: "GB/s",
+    });
+    for (const t of opt.state) t.buffer.destroy();
+  }
   return out;
 }
 
