@@ -1,5 +1,6 @@
 // Gradient accumulation in place: y += alpha·x (a residual block's input gradient is the sum
-// of its branches' gradients; the same pattern sums any two gradient paths).
+// of its branches' gradients; the same pattern sums any two gradient paths), and its start
+// y = alpha·x (`assign`, `assign_scalar`: the first micro-batch of an accumulated step).
 // Bindings: 0 uniform {items, gx, alpha}; 1 x (read); 2 y (read-write), each `items` vec4s
 // (`main`, n % 4 == 0) or floats (`scalar`); the entry points alias bindings 1–2.
 // Grid: 2-D, 64 invocations per workgroup, one item each; item = (wid.x + wid.y·gx)·64 + lid.
@@ -24,4 +25,16 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
 fn scalar(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let e = item(wid, lid);
   if (e < p.items) { y1[e] = y1[e] + p.alpha * x1[e]; }
+}
+
+@compute @workgroup_size(64)
+fn assign(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let e = item(wid, lid);
+  if (e < p.items) { y4[e] = p.alpha * x4[e]; }
+}
+
+@compute @workgroup_size(64)
+fn assign_scalar(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+  let e = item(wid, lid);
+  if (e < p.items) { y1[e] = p.alpha * x1[e]; }
 }

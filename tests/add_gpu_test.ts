@@ -1,4 +1,5 @@
-// GPU residual add and gradient accumulation against the references (vec4 and scalar paths).
+// GPU residual add, gradient accumulation and its assigning start against the references
+// (vec4 and scalar paths).
 import { assertClose, hasGpu, randomArray } from "./helpers/compare.ts";
 import { getGpu } from "../src/gpu/device.ts";
 import { addAccumulate, addForward } from "../src/gpu/ops/add.ts";
@@ -14,14 +15,18 @@ for (const n of [1, 3, 256, 1001, 70000]) {
       const gpu = await getGpu();
       const a = randomArray(n, 1), b = randomArray(n, 2);
       const aT = gpu.tensor([n], "a", a), bT = gpu.tensor([n], "b", b), y = gpu.tensor([n], "y");
-      const acc = gpu.tensor([n], "acc", a);
+      const acc = gpu.tensor([n], "acc", a), set = gpu.tensor([n], "set", a);
       gpu.run([
         ...await addForward(gpu, { a: aT, b: bT, y }),
         ...await addAccumulate(gpu, { x: bT, y: acc }, -0.5),
+        ...await addAccumulate(gpu, { x: bT, y: set }, 0.25, true),
       ]);
-      const [yG, accG] = await gpu.read(y, acc);
+      const [yG, accG, setG] = await gpu.read(y, acc, set);
       assertClose("a + b", yG, ref.addForward(a, b), { atol: 1e-7 });
       assertClose("a − 0.5·b", accG, ref.addAccumulate(a, b, -0.5), { atol: 1e-7 });
+      assertClose("0.25·b (assign)", setG, ref.addAccumulate(new Float64Array(n), b, 0.25), {
+        atol: 1e-7,
+      });
     },
   });
 }

@@ -109,12 +109,16 @@ async function assertMissing(path: string) {
 }
 
 Deno.test({
-  name: "adamw: stopped after 4 of 9 steps and resumed ends with the uninterrupted run's bytes",
+  name:
+    "adamw with 2 micro-batches per step: stopped after 4 of 9 steps and resumed ends with the uninterrupted run's bytes",
   ignore: gpuMissing,
   async fn() {
     const dir = await Deno.makeTempDir();
     const toy = await toyFacesStream(TOY);
-    const adamw = [...SETTINGS, "--optimizer", "adamw", "--lr", "0.002", "--weight-decay", "0.1"];
+    const adamw = [
+      ...SETTINGS,
+      ...["--optimizer", "adamw", "--lr", "0.002", "--weight-decay", "0.1", "--grad-accum", "2"],
+    ];
     let r = await runStage(["train", "-o", `${dir}/whole`, ...adamw], toy);
     assertEquals(r.code, 0, r.stderr);
     r = await runStage(["train", "-o", `${dir}/split`, ...adamw, "--stop-after", "4"], toy);
@@ -128,7 +132,7 @@ Deno.test({
     assertEquals(whole.length, split.length);
     assertEquals(whole.findIndex((v, i) => v !== split[i]), -1, "resumed AdamW run differs");
     const config = JSON.parse(await Deno.readTextFile(`${dir}/split/config.json`));
-    assertEquals(config.optimizer, "adamw");
+    assertEquals([config.optimizer, config.grad_accum], ["adamw", 2]);
     await Deno.remove(dir, { recursive: true });
   },
 });

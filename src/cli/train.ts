@@ -63,6 +63,11 @@ const SETTINGS = {
     help: "training length in steps (overrides --epochs; the schedule spans it)",
   },
   batch: { type: "number", arg: "N", help: `images per step (default ${B.batch})` },
+  "grad-accum": {
+    type: "number",
+    arg: "A",
+    help: `run each batch as A micro-batches, gradients averaged (default ${B.grad_accum})`,
+  },
   lr: { type: "number", arg: "LR", help: `peak learning rate (default ${B.lr})` },
   schedule: {
     type: "string",

@@ -27,6 +27,12 @@ export interface TrainConfig {
   steps: number | null;
   /** Images per step (arcface_torch: 128 per GPU; 64 suits this CPU adapter). */
   batch: number;
+  /**
+   * Micro-batches per step: the batch runs as this many equal parts whose gradients are averaged
+   * (arcface_torch's gradient_acc, except that `batch` stays the images per step); batch-norm
+   * statistics are each part's. For backbones whose whole batch exceeds the adapter's binding limit.
+   */
+  grad_accum: number;
   /** Peak learning rate for SGD (arcface_torch: 0.1 at batch 128; 0.1 here too). */
   lr: number;
   /** Learning-rate schedule after warm-up: step (×gamma at milestones), cosine, or poly (arcface_torch). */
@@ -77,6 +83,7 @@ export const BASE_CONFIG: Readonly<TrainConfig> = Object.freeze({
   epochs: 10,
   steps: null,
   batch: 64,
+  grad_accum: 1,
   lr: 0.1,
   schedule: "cosine",
   milestones: [],
@@ -173,6 +180,10 @@ function validate(c: TrainConfig): void {
   const nonNegInt = (v: number) => Number.isInteger(v) && v >= 0;
   need(posInt(c.embedding_dim), `embedding_dim must be a positive integer, got ${c.embedding_dim}`);
   need(posInt(c.batch), `batch must be a positive integer, got ${c.batch}`);
+  need(
+    posInt(c.grad_accum) && c.batch % c.grad_accum === 0,
+    `grad_accum must be a positive integer dividing the batch (${c.batch}), got ${c.grad_accum}`,
+  );
   need(c.epochs > 0, `epochs must be positive, got ${c.epochs}`);
   need(c.steps === null || posInt(c.steps), `steps must be a positive integer, got ${c.steps}`);
   need(c.lr > 0, `lr must be positive, got ${c.lr}`);

@@ -28,6 +28,11 @@ Deno.test("unknown keys and bad values are rejected with the value quoted", () =
     "momentum",
   );
   assertThrows(
+    () => resolveConfig({ source: "flags", values: { batch: 64, grad_accum: 3 } }),
+    Error,
+    "grad_accum must be a positive integer dividing the batch (64), got 3",
+  );
+  assertThrows(
     () => resolveConfig({ source: "flags", values: { optimizer: "adam" } }),
     Error,
     "optimizer must be one of sgd|adamw, got adam",

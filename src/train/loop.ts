@@ -89,7 +89,7 @@ export async function runLoop(o: LoopOptions): Promise<LoopResult> {
       if (saveNow) await save(step);
       continue;
     }
-    const stats = await t.head.readStats();
+    const stats = await t.readStats();
     const st = await checkFinite(step);
     const now = performance.now();
     const entry: LogEntry = {

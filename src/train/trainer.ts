@@ -1,11 +1,12 @@
 // One training step on the GPU as one submit: the batch upload (input and labels), the
 // backbone forward, the head (loss, statistics, dL/d(embedding), class-weight gradient),
-// the backbone backward and the SGD update of backbone and head — all dispatches built
-// once and encoded together. The host side prepares the next batch into the same arrays
-// while the device runs the current step (writeBuffer copies at call time), so nothing is
-// allocated per step.
+// the backbone backward and the optimizer update of backbone and head — all dispatches
+// built once and encoded together. With `grad_accum` A > 1 the batch runs as A micro-batches,
+// one submit each, their gradients averaged (accumulate.ts) before the update that ends the
+// last. The host side prepares the next batch into the same arrays while the device runs
+// the current step (writeBuffer copies at call time), so nothing is allocated per step.
 import type { Dispatch, Gpu, Tensor } from "../gpu/device.ts";
-import { buildHead, type HeadGraph, initHeadWeights } from "../gpu/ops/head.ts";
+import { buildHead, type HeadGraph, type HeadStats, initHeadWeights } from "../gpu/ops/head.ts";
 import { buildModel, initParams, type Model } from "../model/mod.ts";
 import type { ModelConfig } from "../model/model_file.ts";
 import type { InputFacts, TrainingState } from "./checkpoint.ts";
@@ -13,6 +14,7 @@ import type { TrainConfig } from "./config.ts";
 import { EpochOrder, type FaceSet, fillBatch } from "./dataset.ts";
 import { type Head, HEADS } from "./heads.ts";
 import { arenaGroups, buildOptimizer, type Optimizer } from "./optimizer.ts";
+import { type Accumulation, buildAccumulation } from "./accumulate.ts";
 import { learningRate } from "./schedule.ts";
 
 export interface TrainerOptions {
@@ -29,7 +31,8 @@ export class Trainer {
   readonly #host: Float32Array;
   readonly #labels: Uint32Array;
   readonly #scratch: Uint8Array;
-  readonly #step: Dispatch[];
+  /** The dispatches of micro-batch k (one entry without accumulation). */
+  readonly #parts: Dispatch[][];
   #prepared = -1;
 
   private constructor(
@@ -39,47 +42,54 @@ export class Trainer {
     readonly head: HeadGraph,
     readonly optimizer: Optimizer,
     readonly labels: Tensor,
+    readonly accumulation: Accumulation | null,
   ) {
     const c = opts.config;
     this.order = new EpochOrder(c.seed, opts.data.rows, c.batch);
-    this.#host = new Float32Array(model.input.size);
+    this.#host = new Float32Array(model.input.size * c.grad_accum);
     this.#labels = new Uint32Array(c.batch);
     this.#scratch = new Uint8Array(opts.data.size * opts.data.size * 3);
-    this.#step = [
+    this.#parts = Array.from({ length: c.grad_accum }, (_, k) => [
       ...model.forward,
       ...head.forward,
       ...head.backward,
       ...model.backward,
-      ...optimizer.dispatches,
-    ];
+      ...(accumulation?.after(k) ?? []),
+      ...(k === c.grad_accum - 1 ? optimizer.dispatches : []),
+    ]);
   }
 
   static async create(gpu: Gpu, opts: TrainerOptions): Promise<Trainer> {
     const { config: c, data } = opts;
+    const micro = c.batch / c.grad_accum;
     const model = await buildModel(gpu, opts.model, {
-      batch: c.batch,
+      batch: micro,
       training: true,
       seed: c.seed,
     });
-    const labels = gpu.tensor([c.batch], "train.labels");
+    const labels = gpu.tensor([micro], "train.labels");
     const head = await buildHead(
       gpu,
       opts.head,
       { features: model.embedding, labels, dFeatures: model.dEmbedding! },
-      { N: c.batch, D: opts.model.embedding_dim, K: data.classes },
+      { N: micro, D: opts.model.embedding_dim, K: data.classes },
     );
+    const groups = [...arenaGroups("backbone", model.params, model.grads!), ...head.paramGroups()];
+    const accumulation = c.grad_accum > 1
+      ? await buildAccumulation(gpu, groups, head.stats, c.grad_accum)
+      : null;
     const optimizer = await buildOptimizer(
       gpu,
-      [...arenaGroups("backbone", model.params, model.grads!), ...head.paramGroups()],
+      accumulation?.groups ?? groups,
       {
         kind: c.optimizer,
         momentum: c.momentum,
         weightDecay: c.weight_decay,
         clipNorm: c.clip_grad,
-        loss: head.stats,
+        loss: accumulation?.stats ?? head.stats,
       },
     );
-    return new Trainer(gpu, opts, model, head, optimizer, labels);
+    return new Trainer(gpu, opts, model, head, optimizer, labels, accumulation);
   }
 
   get stepsPerEpoch(): number {
@@ -122,10 +132,9 @@ export class Trainer {
     this.optimizer.resetStatus();
   }
 
-  /** Draws the batch of 0-based step `step` into the host arrays (CPU work; no device access). */
-  prepare(step: number): void {
+  /** Draws the batch of 0-based step `step` (or the given rows) into the host arrays (CPU work; no device access). */
+  prepare(step: number, indices: Uint32Array = this.order.indices(step)): void {
     const c = this.opts.config;
-    const indices = this.order.indices(step);
     fillBatch(
       this.opts.data,
       indices,
@@ -137,15 +146,24 @@ export class Trainer {
     this.#prepared = step;
   }
 
-  /** Uploads the prepared batch of `step` and queues the whole step in one submit. */
+  /** Uploads the prepared batch of `step` and queues the whole step (one submit per micro-batch). */
   submit(step: number): void {
     if (this.#prepared !== step) this.prepare(step);
-    this.gpu.write(this.model.input, this.#host);
-    this.gpu.write(this.labels, this.#labels);
-    this.model.setStep(step);
-    this.optimizer.setStep(step, this.lr(step));
-    this.gpu.run(this.#step);
+    const parts = this.#parts.length, inSize = this.model.input.size, n = this.labels.size;
+    for (let k = 0; k < parts; k++) {
+      this.gpu.write(this.model.input, this.#host.subarray(k * inSize, (k + 1) * inSize));
+      this.gpu.write(this.labels, this.#labels.subarray(k * n, (k + 1) * n));
+      // Dropout masks: one seed per micro-batch (the plain step number without accumulation).
+      this.model.setStep(parts === 1 ? step : step * parts + k);
+      if (k === parts - 1) this.optimizer.setStep(step, this.lr(step));
+      this.gpu.run(this.#parts[k]);
+    }
     this.#prepared = -1;
+  }
+
+  /** The head's statistics of the last step (averaged over its micro-batches); one round trip. */
+  readStats(): Promise<HeadStats> {
+    return this.head.readStats(this.accumulation?.stats);
   }
 
   /** Reads the whole training state back (a few queue round trips). */

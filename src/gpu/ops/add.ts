@@ -1,4 +1,4 @@
-// GPU residual add y = a + b, and in-place gradient accumulation y += alpha·x.
+// GPU residual add y = a + b, and in-place gradient accumulation y += alpha·x (or y = alpha·x).
 import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
 import { elementwiseGrid, expectSize, vectorWidth } from "./grid.ts";
 
@@ -21,15 +21,17 @@ export async function addForward(
   ];
 }
 
-/** y += alpha·x in place (x and y must not overlap). */
+/** y += alpha·x in place, or y = alpha·x with `assign` (x and y must not overlap). */
 export async function addAccumulate(
   gpu: Gpu,
   t: { x: Tensor; y: Tensor },
   alpha = 1,
+  assign = false,
 ): Promise<Dispatch[]> {
   const n = t.y.size;
   expectSize("addAccumulate", "x", t.x, n);
-  const { entry, items } = vectorWidth(n);
+  const width = vectorWidth(n), items = width.items;
+  const entry = assign ? (width.entry === "main" ? "assign" : "assign_scalar") : width.entry;
   const { groups, gx } = elementwiseGrid(gpu, items);
   return [
     await gpu.dispatch("add_accumulate", {

@@ -84,7 +84,8 @@ export interface HeadGraph {
   /** Queues an upload of the K×D weights (and K biases for softmax). */
   writeWeights(weight: Float32Array, bias?: Float32Array): void;
   readWeights(): Promise<{ weight: Float32Array; bias?: Float32Array }>;
-  readStats(): Promise<HeadStats>;
+  /** Reads `stats`, or a tensor of the same layout (e.g. its average over micro-batches). */
+  readStats(from?: Tensor): Promise<HeadStats>;
 }
 
 /** Classes per shard: the most that keep the weights and the N×Ks matrices within one binding, a multiple of 64. */
@@ -283,8 +284,8 @@ export async function buildHead(
       shards.forEach((sh, i) => bias.set(parts[shards.length + i], sh.start));
       return { weight, bias };
     },
-    async readStats(): Promise<HeadStats> {
-      const [v] = await gpu.read(stats);
+    async readStats(from?: Tensor): Promise<HeadStats> {
+      const [v] = await gpu.read(from ?? stats);
       return {
         loss: v[STATS.loss],
         thetaTargetDeg: v[STATS.thetaTargetDeg],
