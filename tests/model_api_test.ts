@@ -112,9 +112,18 @@ Deno.test({
     );
     small.destroy();
     const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
-    assertEquals(maxBatch(gpu, config), Math.floor(limit / (16 * 32 * 32 * 4)));
-    // iresnet at 112 px: the stem's 64×112×112 map is the largest.
+    // The largest per-image buffer is the padded channel-last copy a 3×3 convolution packs of
+    // its input: 16×(32+2)×(32+2) floats for resnet-lite's layer1, 64×114×114 for iresnet's
+    // first block at 112 px.
+    assertEquals(maxBatch(gpu, config), Math.floor(limit / (16 * 34 * 34 * 4)));
     const r50 = { ...config, backbone: "iresnet50", input_size: 112 };
-    assertEquals(maxBatch(gpu, r50), Math.floor(limit / (64 * 112 * 112 * 4)));
+    const fits = maxBatch(gpu, r50);
+    assertEquals(fits, Math.floor(limit / (64 * 114 * 114 * 4)));
+    // That is what the device allows: one image more fails to build (before any kernel runs).
+    await assertRejects(
+      () => buildModel(gpu, r50, { batch: fits + 1, training: true }),
+      Error,
+      "exceeds the device limit",
+    );
   },
 });

@@ -51,6 +51,25 @@ Deno.test("errors before any work: empty stream, one identity, batch above the d
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test({
+  name:
+    "a batch whose activations exceed the adapter's binding is refused, naming the --grad-accum that fits",
+  ignore: gpuMissing,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    // 64 faces at 112 px: iresnet50 holds 64×64×112×112 floats (205 MiB) in its first layer.
+    const big = await toyFacesStream({ identities: 8, perIdentity: 8, size: 112 });
+    const args = ["train", "--out", `${dir}/a`, "--backbone", "iresnet50", "--batch", "64"];
+    const r = await runStage(args, big);
+    assertEquals(r.code, 1, r.stderr);
+    assertMatch(r.stderr, /batch 64: iresnet50 at 112 px fits at most (\d+) images per pass/);
+    const fits = Number(r.stderr.match(/fits at most (\d+)/)![1]);
+    const parts = Number(r.stderr.match(/add --grad-accum (\d+)/)![1]);
+    assert(64 % parts === 0 && 64 / parts <= fits && 64 / (parts / 2) > fits, r.stderr);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
 Deno.test("--config: unknown keys and bad JSON are usage errors naming the file", async () => {
   const dir = await Deno.makeTempDir();
   const cfg = `${dir}/cfg.json`;

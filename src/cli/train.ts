@@ -5,6 +5,7 @@ import denoJson from "../../deno.json" with { type: "json" };
 import { openRecordStream } from "../format/stream.ts";
 import { getGpu } from "../gpu/device.ts";
 import { BACKBONES, getBackbone } from "../model/backbones.ts";
+import { maxBatch } from "../model/mod.ts";
 import { INSIGHTFACE_NORMALISATION, type ModelConfig } from "../model/model_file.ts";
 import {
   encodeTrainedModel,
@@ -272,6 +273,32 @@ function checkData(set: FaceSet, c: TrainConfig, source: string): void {
   }
 }
 
+/**
+ * Refuses, before any kernel is built, a micro-batch whose activations exceed one storage
+ * binding of the adapter, naming the --grad-accum that fits.
+ */
+function checkBatchFits(
+  c: TrainConfig,
+  m: ModelConfig,
+  fits: number,
+  limits: { maxStorageBufferBindingSize: number },
+): void {
+  const micro = c.batch / c.grad_accum;
+  if (micro <= fits) return;
+  let parts = c.grad_accum;
+  while (parts < c.batch && (c.batch % parts !== 0 || c.batch / parts > fits)) parts++;
+  const mib = Math.round(limits.maxStorageBufferBindingSize / 2 ** 20);
+  throw new InputError(
+    `batch ${c.batch}${c.grad_accum > 1 ? ` as ${c.grad_accum} micro-batches of ${micro}` : ""}: ` +
+      `${m.backbone} at ${m.input_size} px fits at most ${fits} images per pass in this ` +
+      `adapter's ${mib} MiB storage binding`,
+    fits >= 1
+      ? `add --grad-accum ${parts} (${c.batch / parts} images per pass, the same batch per step) ` +
+        `or lower --batch`
+      : "use a smaller --size in align, or another backbone",
+  );
+}
+
 function modelConfigOf(c: TrainConfig, size: number): ModelConfig {
   return {
     backbone: c.backbone,
@@ -384,6 +411,7 @@ async function run(args: string[], io: Io): Promise<number> {
     );
 
     const gpu = await getGpu();
+    checkBatchFits(config, modelConfig, maxBatch(gpu, modelConfig), gpu.limits);
     trainer = await Trainer.create(gpu, { config, model: modelConfig, head, data, totalSteps });
     if (resumed) trainer.restore(resumed);
     else trainer.initialise();

@@ -35,6 +35,7 @@
  *   benchmarks; `model.destroy()` frees the buffers.
  */
 import type { Gpu } from "../gpu/device.ts";
+import { convScratchFloatsPerImage } from "../gpu/ops/conv2d.ts";
 import { type CompiledGraph, compileGraph } from "./graph.ts";
 import { gpuKit } from "./gpu_kit.ts";
 import { type ModelConfig, networkOf } from "./model_file.ts";
@@ -62,13 +63,17 @@ export interface Model extends CompiledGraph {
 }
 
 /**
- * The largest batch whose every activation fits one storage binding of this device (the
- * limit that stops iresnet at 112 px above batch 40 on llvmpipe's 128 MiB). Memory
- * beyond that is not checked here.
+ * The largest batch whose every activation, and every padded copy the convolutions pack,
+ * fits one storage binding of this device (the limit that stops iresnet at 112 px above
+ * batch 40 on llvmpipe's 128 MiB). Memory beyond that is not checked here.
  */
 export function maxBatch(gpu: Gpu, config: ModelConfig): number {
   const net = networkOf(config);
-  const perImage = Math.max(...[...net.activations.values()].map((s) => s.C * s.H * s.W)) * 4;
+  const floats = [
+    ...[...net.activations.values()].map((s) => s.C * s.H * s.W),
+    ...net.layers.map((l) => (l.op === "conv2d" ? convScratchFloatsPerImage(l.s) : 0)),
+  ];
+  const perImage = Math.max(...floats) * 4;
   const limit = Math.min(gpu.limits.maxStorageBufferBindingSize, gpu.limits.maxBufferSize);
   return Math.floor(limit / perImage);
 }

@@ -98,17 +98,7 @@ export async function conv2dBackwardInput(
   const { OH, OW, G, Cg, cog, label } = begin("conv2dBackwardInput", s, t);
   if (isNarrowGroups(s)) return await depthwiseBackwardInput(gpu, t, s, !!opts.accumulate, label);
   if (isStrided1x1(s)) return await directBackwardInput1x1(gpu, t, s, !!opts.accumulate, label);
-  // Output phase (a, b) = (ih mod stride, iw mod stride) receives only the taps
-  // ky ≡ a + pad (mod stride), kx ≡ b + pad: a stride-1 convolution of dy with that
-  // flipped sub-kernel. One padded copy of dy serves every phase, at its own offset.
-  const rowPhases = phases(s.H, s.kh, s.stride, s.pad),
-    colPhases = phases(s.W, s.kw, s.stride, s.pad);
-  const span = (ph: Phase[], size: number) => {
-    const top = Math.max(0, ...ph.map((q) => -q.off));
-    const bottom = Math.max(size, ...ph.map((q) => q.off + q.outputs + q.taps - 1));
-    return { pad: top, packed: top + bottom };
-  };
-  const rows = span(rowPhases, OH), cols = span(colPhases, OW);
+  const { rowPhases, colPhases, rows, cols } = dyLayout(s);
   const dyp = await packInput(gpu, t.dy, {
     N: s.N,
     C: s.Cout,
@@ -174,6 +164,46 @@ interface Phase {
   tap0: number;
   taps: number;
   off: number;
+}
+
+/**
+ * The input gradient's phases and its padded copy of dy: output phase (a, b) = (ih mod stride,
+ * iw mod stride) receives only the taps ky ≡ a + pad (mod stride), kx ≡ b + pad — a stride-1
+ * convolution of dy with that flipped sub-kernel. One padded copy of dy serves every phase,
+ * at its own offset.
+ */
+function dyLayout(s: Conv2dShape) {
+  const { OH, OW } = conv2dOutputSize(s);
+  const rowPhases = phases(s.H, s.kh, s.stride, s.pad),
+    colPhases = phases(s.W, s.kw, s.stride, s.pad);
+  const span = (ph: Phase[], size: number) => {
+    const top = Math.max(0, ...ph.map((q) => -q.off));
+    const bottom = Math.max(size, ...ph.map((q) => q.off + q.outputs + q.taps - 1));
+    return { pad: top, packed: top + bottom };
+  };
+  return { rowPhases, colPhases, rows: span(rowPhases, OH), cols: span(colPhases, OW) };
+}
+
+/**
+ * Floats per image of the largest batch-sized scratch copy that this layer's forward and
+ * gradients allocate (the padded channel-last copies of x and of dy of the GEMM route; the
+ * depthwise and direct routes pack nothing per image). With the activations themselves this
+ * bounds the batch that fits one storage binding.
+ */
+export function convScratchFloatsPerImage(s: Omit<Conv2dShape, "N">): number {
+  const one = { ...s, N: 1 };
+  if (isNarrowGroups(one)) return 0;
+  const G = s.groups, cig = s.Cin / G, cog = s.Cout / G;
+  let most = 0;
+  if (!directForwardFits(one)) {
+    const { Hp, Wp } = inputLayout(one).pack;
+    most = G * Hp * Wp * 4 * Math.ceil(cig / 4);
+  }
+  if (!isStrided1x1(one)) {
+    const { rows, cols } = dyLayout(one);
+    most = Math.max(most, G * rows.packed * cols.packed * 4 * Math.ceil(cog / 4));
+  }
+  return most;
 }
 
 function phases(size: number, k: number, stride: number, pad: number): Phase[] {
