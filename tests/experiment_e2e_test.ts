@@ -111,6 +111,7 @@ Deno.test("experiment: usage errors exit 2 before any work", async () => {
       ["experiment", "noise", "--noise", "0,abc"],
       ["experiment", "heads", "--lr-for", "p2sgrad"],
       ["experiment", "heads", "--lr-for", "p2sgrad=1,p2sgrad=2"],
+      ["experiment", "heads", "--optimizer", "adam"],
     ]
   ) {
     const r = await runStage(args);
@@ -130,6 +131,8 @@ Deno.test("experiment --report-only: flags resolve into arms and a report withou
     "p2sgrad=1",
     "--steps",
     "7",
+    "--optimizer",
+    "adamw",
     "--report-only",
     "--out",
     dir,
@@ -138,8 +141,8 @@ Deno.test("experiment --report-only: flags resolve into arms and a report withou
   assertStringIncludes(r.stderr, "0 of 2 arms reported");
   const md = await Deno.readTextFile(`${dir}/report.md`);
   assertStringIncludes(md, "2 of 2 arms have no result yet (p2sgrad-lr1, arcface)");
-  assertStringIncludes(md, "SGD lr 0.1 (own rates: p2sgrad 1)");
-  assertStringIncludes(md, "--steps 7 --batch 64 --lr 0.1");
+  assertStringIncludes(md, "AdamW lr 0.1 (own rates: p2sgrad 1)");
+  assertStringIncludes(md, "--steps 7 --batch 64 --lr 0.1 --optimizer adamw");
   assertStringIncludes(md, "--heads p2sgrad,arcface --lr-for p2sgrad=1");
   await Deno.remove(dir, { recursive: true });
 });

@@ -13,6 +13,7 @@ import { shellQuote } from "../experiment/commands.ts";
 import { type DataSettings, findDataRoot, noisyTrain, prepareInputs } from "../experiment/data.ts";
 import { environment } from "../experiment/env.ts";
 import { makeExecutor, type TrainBudget } from "../experiment/execute.ts";
+import { OPTIMIZERS } from "../train/config.ts";
 import { writeReport } from "../experiment/report.ts";
 import type { ArmResult } from "../experiment/result.ts";
 import { readFinished, runArms, settingsKey } from "../experiment/runner.ts";
@@ -109,6 +110,7 @@ const FLAGS = {
   },
   batch: { type: "number", arg: "N", default: D.batch, help: "images per step" },
   lr: { type: "number", arg: "LR", default: D.lr, help: "peak learning rate (cosine schedule)" },
+  optimizer: { type: "string", arg: "NAME", default: "sgd", help: "sgd|adamw, as train's" },
   "warmup-steps": { type: "number", arg: "N", default: D.warmupSteps, help: "linear warm-up" },
   seed: { type: "number", default: D.seed, help: "training seed (and label-noise seed)" },
   "val-every": {
@@ -292,6 +294,7 @@ export function resolveSettings(kind: ExperimentKind, f: Flags, dataRoot?: strin
     steps,
     batch: int("batch", f.batch, 2),
     lr: checkRange("lr", f.lr, { min: 0 }),
+    optimizer: optimizerName(f.optimizer),
     warmup_steps: int("warmup-steps", f["warmup-steps"], 0),
     seed: int("seed", f.seed, 0),
     val_every: valEvery,
@@ -337,6 +340,8 @@ export function resolveSettings(kind: ExperimentKind, f: Flags, dataRoot?: strin
     String(budget.batch),
     "--lr",
     String(budget.lr),
+    "--optimizer",
+    budget.optimizer,
     "--warmup-steps",
     String(budget.warmup_steps),
     "--seed",
@@ -379,9 +384,9 @@ function settingLines(r: Resolved): string[] {
     data,
     `backbone ${b.backbone}${
       b.embedding_dim ? `, embedding ${b.embedding_dim}-d` : ""
-    }; ${b.steps} steps of ${b.batch} images, SGD lr ${b.lr}${
-      lrNote(r.arms)
-    } (cosine, warm-up ${b.warmup_steps}), seed ${b.seed}`,
+    }; ${b.steps} steps of ${b.batch} images, ${
+      b.optimizer === "adamw" ? "AdamW" : "SGD"
+    } lr ${b.lr}${lrNote(r.arms)} (cosine, warm-up ${b.warmup_steps}), seed ${b.seed}`,
     `validation every ${b.val_every} steps on the pairs set (the curves); checkpoints every ${b.save_every} steps`,
     `arms: ${r.arms.map((a) => a.id).join(", ")}`,
   ];
@@ -500,4 +505,11 @@ async function run(args: string[], io: Io): Promise<number> {
     await log.close();
   }
   return 0;
+}
+
+function optimizerName(v: unknown): string {
+  if (!(OPTIMIZERS as readonly unknown[]).includes(v)) {
+    throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join("|")}, got ${v}`);
+  }
+  return v as string;
 }

@@ -21,6 +21,8 @@ export interface TrainBudget {
   steps: number;
   batch: number;
   lr: number;
+  /** train's --optimizer (sgd or adamw). */
+  optimizer: string;
   warmup_steps: number;
   seed: number;
   /** Steps between validations on the pairs set (the curves' points); 0: only at the end. */
@@ -44,6 +46,8 @@ export function trainArgs(b: TrainBudget, arm: Arm, inputs: Inputs, runDir: stri
     String(b.batch),
     "--lr",
     String(arm.lr ?? b.lr),
+    "--optimizer",
+    b.optimizer,
     "--warmup-steps",
     String(b.warmup_steps),
     "--seed",
