@@ -174,10 +174,7 @@ export function headOptimum(
   const beta = new Float64Array(D);
   for (let j = 0; j < K; j++) {
     if (counts[j] === 0) continue;
-    beta.fill(0);
-    for (let k = 0; k < D; k++) {
-      for (let d = 0; d < D; d++) beta[k] += vectors[d * D + k] * b[j * D + d];
-    }
+    inEigenbasis(vectors, b.subarray(j * D, (j + 1) * D), beta);
     const coef = sphereQuadraticMinimum(values, beta);
     let bl = 0;
     for (let d = 0; d < D; d++) bl += b[j * D + d] ** 2;
@@ -253,10 +250,7 @@ function featureOptimum(
   const beta = new Float64Array(D);
   for (let j = 0; j < K; j++) {
     if (counts[j] === 0) continue;
-    beta.fill(0);
-    for (let k = 0; k < D; k++) {
-      for (let d = 0; d < D; d++) beta[k] += vectors[d * D + k] * directions[j * D + d];
-    }
+    inEigenbasis(vectors, directions.subarray(j * D, (j + 1) * D), beta);
     // m̂_j·x̂ in the eigenbasis is β·coef (the basis is orthonormal).
     const coef = sphereQuadraticMinimum(values, beta);
     let c = 0;
@@ -265,4 +259,13 @@ function featureOptimum(
     present++;
   }
   return { thetaDeg: angle / present, nullDims };
+}
+
+/** out = Vᵀv: the coordinates of v in the orthonormal eigenvectors (the columns of `vectors`). */
+function inEigenbasis(vectors: Float64Array, v: Float64Array, out: Float64Array): void {
+  const D = v.length;
+  out.fill(0);
+  for (let k = 0; k < D; k++) {
+    for (let d = 0; d < D; d++) out[k] += vectors[d * D + k] * v[d];
+  }
 }
