@@ -31,6 +31,7 @@ import {
   directBackwardWeight,
   directForward,
   directForwardFits,
+  directWeightGradFits,
   isStrided1x1,
 } from "./conv2d_direct.ts";
 
@@ -195,7 +196,7 @@ export function convScratchFloatsPerImage(s: Omit<Conv2dShape, "N">): number {
   if (isNarrowGroups(one)) return 0;
   const G = s.groups, cig = s.Cin / G, cog = s.Cout / G;
   let most = 0;
-  if (!directForwardFits(one)) {
+  if (!directForwardFits(one) || !directWeightGradFits(one)) {
     const { Hp, Wp } = inputLayout(one).pack;
     most = G * Hp * Wp * 4 * Math.ceil(cig / 4);
   }
@@ -232,7 +233,7 @@ export async function conv2dBackwardWeight(
 ): Promise<Dispatch[]> {
   const { OH, OW, G, Cg, cog, label } = begin("conv2dBackwardWeight", s, t);
   if (isNarrowGroups(s)) return await depthwiseBackwardWeight(gpu, t, s, !!opts.accumulate, label);
-  if (directForwardFits(s)) {
+  if (directWeightGradFits(s)) {
     return await directBackwardWeight(gpu, t, s, !!opts.accumulate, label);
   }
   const layout = inputLayout(s);
