@@ -33,6 +33,8 @@ export class Trainer {
   readonly #scratch: Uint8Array;
   /** The dispatches of micro-batch k (one entry without accumulation). */
   readonly #parts: Dispatch[][];
+  /** Micro-batch k's views of the host input and labels. */
+  readonly #slices: { input: Float32Array; labels: Uint32Array }[];
   #prepared = -1;
 
   private constructor(
@@ -49,6 +51,11 @@ export class Trainer {
     this.#host = new Float32Array(model.input.size * c.grad_accum);
     this.#labels = new Uint32Array(c.batch);
     this.#scratch = new Uint8Array(opts.data.size * opts.data.size * 3);
+    const inSize = model.input.size, n = labels.size;
+    this.#slices = Array.from({ length: c.grad_accum }, (_, k) => ({
+      input: this.#host.subarray(k * inSize, (k + 1) * inSize),
+      labels: this.#labels.subarray(k * n, (k + 1) * n),
+    }));
     this.#parts = Array.from({ length: c.grad_accum }, (_, k) => [
       ...model.forward,
       ...head.forward,
@@ -149,10 +156,10 @@ export class Trainer {
   /** Uploads the prepared batch of `step` and queues the whole step (one submit per micro-batch). */
   submit(step: number): void {
     if (this.#prepared !== step) this.prepare(step);
-    const parts = this.#parts.length, inSize = this.model.input.size, n = this.labels.size;
+    const parts = this.#parts.length;
     for (let k = 0; k < parts; k++) {
-      this.gpu.write(this.model.input, this.#host.subarray(k * inSize, (k + 1) * inSize));
-      this.gpu.write(this.labels, this.#labels.subarray(k * n, (k + 1) * n));
+      this.gpu.write(this.model.input, this.#slices[k].input);
+      this.gpu.write(this.labels, this.#slices[k].labels);
       // Dropout masks: one seed per micro-batch (the plain step number without accumulation).
       this.model.setStep(parts === 1 ? step : step * parts + k);
       if (k === parts - 1) this.optimizer.setStep(step, this.lr(step));
