@@ -43,7 +43,7 @@ export function adamwStep(
   }
   const c = clipAndGuard(grad, o);
   const p = Float64Array.from(param), s = Float64Array.from(state);
-  if (c.applied) {
+  if (c.report.applied) {
     const c1 = 1 - o.beta1 ** o.t, c2 = 1 - o.beta2 ** o.t;
     for (let i = 0; i < n; i++) {
       const g = grad[i] * c.factor(i);

@@ -40,7 +40,7 @@ export function sgdStep(
   const n = param.length;
   const c = clipAndGuard(grad, o);
   const p = Float64Array.from(param), v = Float64Array.from(momentum);
-  if (c.applied) {
+  if (c.report.applied) {
     for (let i = 0; i < n; i++) {
       const g = grad[i] * c.factor(i) + (o.decay[i] ? o.weightDecay * p[i] : 0);
       v[i] = o.momentum * v[i] + g;
@@ -58,8 +58,8 @@ export function clipAndGuard(
   grad: ArrayLike<number>,
   o: { clipNorm: number | null; clip?: ArrayLike<number>; loss: number },
 ): {
+  /** Norms, clipping scale, and whether the step is applied (loss and norm finite). */
   report: { gradNorm: number; clipGradNorm: number; scale: number; applied: boolean };
-  applied: boolean;
   /** The factor for element i's gradient (the scale when it is clipped, else 1). */
   factor: (i: number) => number;
 } {
@@ -74,7 +74,6 @@ export function clipAndGuard(
   const applied = Number.isFinite(o.loss) && Number.isFinite(gradNorm);
   return {
     report: { gradNorm, clipGradNorm, scale, applied },
-    applied,
     factor: (i) => (inClip(i) ? scale : 1),
   };
 }
