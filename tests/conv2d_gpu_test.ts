@@ -149,7 +149,7 @@ const cases: [string, Conv2dShape][] = [
     pad: 0,
     groups: 1,
   }],
-  ["strided 3×3/2 pad 1 16→16, 9×11 (direct forward, GEMM gradients)", {
+  ["strided 3×3/2 pad 1 16→16, 9×11 (direct forward and input gradient, GEMM weight gradient)", {
     N: 2,
     Cin: 16,
     H: 9,
@@ -219,6 +219,42 @@ const cases: [string, Conv2dShape][] = [
     kw: 3,
     stride: 1,
     pad: 0,
+    groups: 1,
+  }],
+  ["3×3/3 pad 0 10→6, 11×13 (direct input gradient, stride 3)", {
+    N: 2,
+    Cin: 10,
+    H: 11,
+    W: 13,
+    Cout: 6,
+    kh: 3,
+    kw: 3,
+    stride: 3,
+    pad: 0,
+    groups: 1,
+  }],
+  ["5×5/2 pad 2 12→9, 10×12 (direct input gradient, vec4 rows)", {
+    N: 2,
+    Cin: 12,
+    H: 10,
+    W: 12,
+    Cout: 9,
+    kh: 5,
+    kw: 5,
+    stride: 2,
+    pad: 2,
+    groups: 1,
+  }],
+  ["strided 3×3/2 pad 1 20→12, 9×10 (GEMM input gradient by phases)", {
+    N: 2,
+    Cin: 20,
+    H: 9,
+    W: 10,
+    Cout: 12,
+    kh: 3,
+    kw: 3,
+    stride: 2,
+    pad: 1,
     groups: 1,
   }],
   ["several tiles: 20→37 at 12×12", {
@@ -308,6 +344,7 @@ for (const [name, s] of cases) {
 for (
   const s of [
     { N: 2, Cin: 5, H: 6, W: 7, Cout: 6, kh: 3, kw: 3, stride: 2, pad: 1, groups: 1 },
+    { N: 2, Cin: 20, H: 7, W: 6, Cout: 6, kh: 3, kw: 3, stride: 2, pad: 1, groups: 1 },
     { N: 3, Cin: 8, H: 12, W: 12, Cout: 8, kh: 3, kw: 3, stride: 1, pad: 1, groups: 8 },
     { N: 2, Cin: 8, H: 16, W: 16, Cout: 12, kh: 1, kw: 1, stride: 2, pad: 0, groups: 1 },
     { N: 2, Cin: 8, H: 12, W: 12, Cout: 12, kh: 3, kw: 3, stride: 2, pad: 1, groups: 4 },
@@ -321,7 +358,9 @@ for (
         ? "narrow groups"
         : s.kh === 1
         ? "strided 1×1"
-        : "dense"
+        : s.Cin > 16
+        ? "dense GEMM"
+        : "dense direct"
     })`,
     ignore,
     fn: async () => {

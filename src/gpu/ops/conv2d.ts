@@ -27,7 +27,9 @@ import {
   isNarrowGroups,
 } from "./conv2d_depthwise.ts";
 import {
+  directBackwardInput,
   directBackwardInput1x1,
+  directBackwardInputFits,
   directBackwardWeight,
   directForward,
   directForwardFits,
@@ -52,20 +54,11 @@ export async function conv2dForward(
   const { OH, OW, G, Cg, cog, label } = begin("conv2dForward", s, t);
   if (isNarrowGroups(s)) return await depthwiseForward(gpu, t, s, !!opts.accumulate, label);
   if (directForwardFits(s)) {
-    // Packed as [Cout][kh][kw][Cin in fours]; small enough, it is also bound as a uniform
-    // buffer, whose loads llvmpipe makes once per SIMD batch instead of once per lane.
-    const bytes = s.Cout * s.kh * s.kw * Math.ceil(s.Cin / 4) * 16;
-    const uniform = bytes <= gpu.limits.maxUniformBufferBindingSize;
-    const wp = await packWeight(
-      gpu,
-      t.w,
-      { G, Cg, cog, kh: s.kh, kw: s.kw, flip: false, uniform },
-      label,
-    );
+    const wp = await packDirectWeight(gpu, t.w, s, label);
     const io = { x: t.x, wPacked: wp.tensor, y: t.y };
     return [
       ...wp.dispatches,
-      ...await directForward(gpu, io, s, !!opts.accumulate, label, uniform),
+      ...await directForward(gpu, io, s, !!opts.accumulate, label, wp.uniform),
     ];
   }
   const layout = inputLayout(s);
@@ -99,6 +92,14 @@ export async function conv2dBackwardInput(
   const { OH, OW, G, Cg, cog, label } = begin("conv2dBackwardInput", s, t);
   if (isNarrowGroups(s)) return await depthwiseBackwardInput(gpu, t, s, !!opts.accumulate, label);
   if (isStrided1x1(s)) return await directBackwardInput1x1(gpu, t, s, !!opts.accumulate, label);
+  if (directBackwardInputFits(s)) {
+    const wp = await packDirectWeight(gpu, t.w, s, label);
+    const io = { dy: t.dy, wPacked: wp.tensor, dx: t.dx };
+    return [
+      ...wp.dispatches,
+      ...await directBackwardInput(gpu, io, s, !!opts.accumulate, label, wp.uniform),
+    ];
+  }
   const { rowPhases, colPhases, rows, cols } = dyLayout(s);
   const dyp = await packInput(gpu, t.dy, {
     N: s.N,
@@ -200,7 +201,7 @@ export function convScratchFloatsPerImage(s: Omit<Conv2dShape, "N">): number {
     const { Hp, Wp } = inputLayout(one).pack;
     most = G * Hp * Wp * 4 * Math.ceil(cig / 4);
   }
-  if (!isStrided1x1(one)) {
+  if (!isStrided1x1(one) && !directBackwardInputFits(one)) {
     const { rows, cols } = dyLayout(one);
     most = Math.max(most, G * rows.packed * cols.packed * 4 * Math.ceil(cog / 4));
   }
@@ -455,6 +456,29 @@ function vec4View(t: Tensor): GPUBufferBinding {
 }
 
 /** OIHW → [G][rows][kh][kw][Cp] (flipped and transposed for the input gradient). */
+/**
+ * The direct kernels' weight: packed as [Cout][kh][kw][Cin in fours]; small enough, it is
+ * also bound as a uniform buffer, whose loads llvmpipe makes once per SIMD batch instead of
+ * once per lane.
+ */
+async function packDirectWeight(
+  gpu: Gpu,
+  w: Tensor,
+  s: Conv2dShape,
+  label: string,
+): Promise<{ dispatches: Dispatch[]; tensor: Tensor; uniform: boolean }> {
+  const bytes = s.Cout * s.kh * s.kw * Math.ceil(s.Cin / 4) * 16;
+  const uniform = bytes <= gpu.limits.maxUniformBufferBindingSize;
+  const { G, Cg, cog } = { G: 1, Cg: s.Cin, cog: s.Cout };
+  const wp = await packWeight(
+    gpu,
+    w,
+    { G, Cg, cog, kh: s.kh, kw: s.kw, flip: false, uniform },
+    label,
+  );
+  return { ...wp, uniform };
+}
+
 async function packWeight(
   gpu: Gpu,
   w: Tensor,

@@ -8,6 +8,7 @@ import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
 import { conv2dOutputSize, type Conv2dShape } from "../../ref/conv2d.ts";
 import {
   directBackwardInput1x1Wgsl,
+  directBackwardInputWgsl,
   directBackwardWeightWgsl,
   directForwardWgsl,
   directKernelName,
@@ -29,6 +30,16 @@ export function isStrided1x1(s: Conv2dShape): boolean {
 export function directForwardFits(s: Conv2dShape): boolean {
   return s.groups === 1 && s.kh * s.kw <= 49 &&
     (s.Cin <= 4 || isStrided1x1(s) || (s.Cin <= 16 && s.stride > 1));
+}
+
+/**
+ * Input-gradient shapes the direct kernel beats the per-phase GEMMs on: dx of up to 4
+ * channels, and strided layers of up to 16 (resnet-lite's 16→16 3×3/2: 4 phase GEMMs and a
+ * padded copy of dy). Strided 1×1 layers have their own kernel.
+ */
+export function directBackwardInputFits(s: Conv2dShape): boolean {
+  return s.groups === 1 && s.kh * s.kw <= 49 && !isStrided1x1(s) &&
+    (s.Cin <= 4 || (s.Cin <= 16 && s.stride > 1));
 }
 
 /**
@@ -118,6 +129,67 @@ export async function directBackwardInput1x1(
   );
   const g = { N: s.N, Cin: s.Cout, Cout: s.Cin, H: OH, W: OW, OH: s.H, OW: s.W };
   return [await launch(gpu, kernel, { src: t.dy, w: t.w, dst: t.dx }, g, d, accumulate, label)];
+}
+
+/**
+ * dx (+)= ∂L/∂x for a shape `directBackwardInputFits` accepts, given the weight packed as for
+ * the forward (and `uniform` likewise).
+ */
+export async function directBackwardInput(
+  gpu: Gpu,
+  t: { dy: Tensor; wPacked: Tensor; dx: Tensor },
+  s: Conv2dShape,
+  accumulate: boolean,
+  label: string,
+  uniform: boolean,
+): Promise<Dispatch[]> {
+  const { OH, OW } = conv2dOutputSize(s);
+  // An S × TW block of dx (up to 64 pixels, whole rows of up to 64/S) for 8 channels per
+  // invocation: measured best on resnet-lite's 16→16 3×3/2 (TC 4…16 × TW 8…32).
+  const TC = Math.min(8, 4 * Math.ceil(s.Cin / 4));
+  const TW = s.stride * Math.ceil(Math.min(s.W, Math.floor(64 / s.stride)) / s.stride);
+  const UW = uniform ? t.wPacked.size / 4 : 0;
+  const d = {
+    KH: s.kh,
+    KW: s.kw,
+    S: s.stride,
+    P: s.pad,
+    TW,
+    TC,
+    V4: s.W % 4 === 0 && TW % 4 === 0,
+    CIN: 0,
+    UW,
+  };
+  const kernel = gpu.define(
+    directKernelName("backward_input", d),
+    () => directBackwardInputWgsl(d),
+  );
+  const OWB = Math.ceil(s.W / TW), RB = Math.ceil(s.H / s.stride);
+  const lanes = s.N * RB * OWB;
+  checkLanes(lanes, label);
+  const [gx, gy] = grid2d(gpu, Math.ceil(lanes / WG));
+  return [
+    await gpu.dispatch(kernel, {
+      label: `${label}: direct`,
+      uniforms: params([
+        ["u32", s.Cout],
+        ["u32", s.Cin],
+        ["u32", OH],
+        ["u32", OW],
+        ["u32", s.H],
+        ["u32", s.W],
+        ["u32", OWB],
+        ["u32", RB],
+        ["u32", lanes],
+        ["u32", gx],
+        ["u32", accumulate ? 1 : 0],
+        ["f32", 1 / OWB],
+        ["f32", 1 / RB],
+      ]),
+      tensors: [t.dy, t.wPacked, t.dx],
+      groups: [gx, gy, Math.ceil(s.Cin / TC)],
+    }),
+  ];
 }
 
 /**
