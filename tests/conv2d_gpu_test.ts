@@ -1,10 +1,9 @@
 // The convolution kernels against the float64 reference: forward, input gradient and
 // weight gradient on shapes that are not multiples of the tiles (odd channel counts, odd
 // batches, ragged images, several channel blocks), strides 1, 2 and 3, padding 0/1/2/3,
-// kernels 1×1, 2×3, 3×2, 3×3, 5×3, 7×7, groups 1, 2, 3, 4 and depthwise — every kernel
-// family: the packed GEMMs, the direct stem and strided-1×1 kernels, the depthwise and
-// narrow-group kernels;
-// accumulate; and bit-identical reruns.
+// kernels 1×1, 2×3, 3×2, 3×3, 5×3, 5×5, 7×7, groups 1, 2, 3, 4 and depthwise — every kernel
+// family: the packed GEMMs, the direct kernels (up to 32 input channels, strided 1×1), the
+// depthwise and narrow-group kernels; accumulate; and bit-identical reruns.
 import { assert, assertEquals } from "@std/assert";
 import { type Dispatch, getGpu, type Gpu, type Tensor } from "../src/gpu/device.ts";
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from "../src/gpu/ops/conv2d.ts";
@@ -245,9 +244,9 @@ const cases: [string, Conv2dShape][] = [
     pad: 2,
     groups: 1,
   }],
-  ["strided 3×3/2 pad 1 20→12, 9×10 (GEMM input gradient by phases)", {
+  ["strided 3×3/2 pad 1 36→12, 9×10 (GEMM input gradient by phases)", {
     N: 2,
-    Cin: 20,
+    Cin: 36,
     H: 9,
     W: 10,
     Cout: 12,
@@ -257,9 +256,21 @@ const cases: [string, Conv2dShape][] = [
     pad: 1,
     groups: 1,
   }],
-  ["several tiles: 20→37 at 12×12", {
+  ["1×1/1 12→20, 5×7 (direct forward and input gradient)", {
     N: 2,
-    Cin: 20,
+    Cin: 12,
+    H: 5,
+    W: 7,
+    Cout: 20,
+    kh: 1,
+    kw: 1,
+    stride: 1,
+    pad: 0,
+    groups: 1,
+  }],
+  ["several GEMM tiles: 40→37 at 12×12", {
+    N: 2,
+    Cin: 40,
     H: 12,
     W: 12,
     Cout: 37,
@@ -344,7 +355,7 @@ for (const [name, s] of cases) {
 for (
   const s of [
     { N: 2, Cin: 5, H: 6, W: 7, Cout: 6, kh: 3, kw: 3, stride: 2, pad: 1, groups: 1 },
-    { N: 2, Cin: 20, H: 7, W: 6, Cout: 6, kh: 3, kw: 3, stride: 2, pad: 1, groups: 1 },
+    { N: 2, Cin: 36, H: 7, W: 6, Cout: 6, kh: 3, kw: 3, stride: 2, pad: 1, groups: 1 },
     { N: 3, Cin: 8, H: 12, W: 12, Cout: 8, kh: 3, kw: 3, stride: 1, pad: 1, groups: 8 },
     { N: 2, Cin: 8, H: 16, W: 16, Cout: 12, kh: 1, kw: 1, stride: 2, pad: 0, groups: 1 },
     { N: 2, Cin: 8, H: 12, W: 12, Cout: 12, kh: 3, kw: 3, stride: 2, pad: 1, groups: 4 },
@@ -358,7 +369,7 @@ for (
         ? "narrow groups"
         : s.kh === 1
         ? "strided 1×1"
-        : s.Cin > 16
+        : s.Cin > 32
         ? "dense GEMM"
         : "dense direct"
     })`,

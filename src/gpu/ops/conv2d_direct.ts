@@ -23,23 +23,25 @@ export function isStrided1x1(s: Conv2dShape): boolean {
 }
 
 /**
- * Forward shapes the direct kernel beats the packed GEMM on (bench_kernels.ts): the stem,
- * strided 1×1 shortcuts, and strided layers of up to 16 input channels, whose packed copy
- * would cost as much as the GEMM (resnet-lite's 16→16 3×3/2: 6.2 → 3.7 ms).
+ * Forward shapes the direct kernel beats the packed GEMM on (bench_kernels.ts, 2026-12-02):
+ * the stem, strided 1×1 shortcuts, layers of up to 16 input channels, whose packed copy costs
+ * as much as the GEMM (resnet-lite's 16→16 3×3/2: 6.2 → 3.7 ms; 16→16 3×3 @32, median
+ * 10 → 15 GFLOP/s), and stride-1 layers of up to 32 (32→32 3×3 @32: 13.6 → 19 GFLOP/s; at
+ * 32→64 3×3/2 and from 48 channels on the GEMM is faster).
  */
 export function directForwardFits(s: Conv2dShape): boolean {
   return s.groups === 1 && s.kh * s.kw <= 49 &&
-    (s.Cin <= 4 || isStrided1x1(s) || (s.Cin <= 16 && s.stride > 1));
+    (s.Cin <= 16 || isStrided1x1(s) || (s.Cin <= 32 && s.stride === 1));
 }
 
 /**
- * Input-gradient shapes the direct kernel beats the per-phase GEMMs on: dx of up to 4
- * channels, and strided layers of up to 16 (resnet-lite's 16→16 3×3/2: 4 phase GEMMs and a
- * padded copy of dy). Strided 1×1 layers have their own kernel.
+ * Input-gradient shapes the direct kernel beats the per-phase GEMMs and their padded copy
+ * of dy on: dx of up to 32 channels (resnet-lite's 16→16 3×3/2: 10.6 → 4.8 ms; 16→48 3×3
+ * @16: 12.6 → 27 GFLOP/s; 32→64 3×3/2: 12 → 17; from 48 channels on the GEMM is as fast or
+ * faster). Strided 1×1 layers have their own kernel.
  */
 export function directBackwardInputFits(s: Conv2dShape): boolean {
-  return s.groups === 1 && s.kh * s.kw <= 49 && !isStrided1x1(s) &&
-    (s.Cin <= 4 || (s.Cin <= 16 && s.stride > 1));
+  return s.groups === 1 && s.kh * s.kw <= 49 && !isStrided1x1(s) && s.Cin <= 32;
 }
 
 /**
