@@ -61,9 +61,10 @@ async function launch(
   d: DirectSpec,
   accumulate: boolean,
   label: string,
+  rowsPerBlock = 1,
 ): Promise<Dispatch> {
-  const OWB = Math.ceil(g.OW / d.TW);
-  const lanes = g.N * g.OH * OWB;
+  const OWB = Math.ceil(g.OW / d.TW), OHB = Math.ceil(g.OH / rowsPerBlock);
+  const lanes = g.N * OHB * OWB;
   checkLanes(lanes, label);
   const [gx, gy] = grid2d(gpu, Math.ceil(lanes / WG));
   return await gpu.dispatch(kernel, {
@@ -76,11 +77,12 @@ async function launch(
       ["u32", g.OH],
       ["u32", g.OW],
       ["u32", OWB],
+      ["u32", OHB],
       ["u32", lanes],
       ["u32", gx],
       ["u32", accumulate ? 1 : 0],
       ["f32", 1 / OWB],
-      ["f32", 1 / g.OH],
+      ["f32", 1 / OHB],
     ]),
     tensors: [t.src, t.w, t.dst],
     groups: [gx, gy, Math.ceil(g.Cout / d.TC)],
@@ -167,32 +169,9 @@ export async function directBackwardInput(
     directKernelName("backward_input", d),
     () => directBackwardInputWgsl(d),
   );
-  const OWB = Math.ceil(s.W / TW), RB = Math.ceil(s.H / s.stride);
-  const lanes = s.N * RB * OWB;
-  checkLanes(lanes, label);
-  const [gx, gy] = grid2d(gpu, Math.ceil(lanes / WG));
-  return [
-    await gpu.dispatch(kernel, {
-      label: `${label}: direct`,
-      uniforms: params([
-        ["u32", s.Cout],
-        ["u32", s.Cin],
-        ["u32", OH],
-        ["u32", OW],
-        ["u32", s.H],
-        ["u32", s.W],
-        ["u32", OWB],
-        ["u32", RB],
-        ["u32", lanes],
-        ["u32", gx],
-        ["u32", accumulate ? 1 : 0],
-        ["f32", 1 / OWB],
-        ["f32", 1 / RB],
-      ]),
-      tensors: [t.dy, t.wPacked, t.dx],
-      groups: [gx, gy, Math.ceil(s.Cin / TC)],
-    }),
-  ];
+  const g = { N: s.N, Cin: s.Cout, Cout: s.Cin, H: OH, W: OW, OH: s.H, OW: s.W };
+  const io = { src: t.dy, w: t.wPacked, dst: t.dx };
+  return [await launch(gpu, kernel, io, g, d, accumulate, label, s.stride)];
 }
 
 /**
