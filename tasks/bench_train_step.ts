@@ -6,6 +6,7 @@
 //
 //   deno run -A tasks/bench_train_step.ts [--backbones resnet-lite,mobilefacenet] [--steps N]
 //     [--layers N (print the N slowest layers)] [--json]
+import process from "node:process";
 import { type Dispatch, Gpu, Tensor } from "../src/gpu/device.ts";
 import {
   buildModel,
@@ -52,15 +53,10 @@ export interface TrainStepFigures {
 const CORES = navigator.hardwareConcurrency;
 
 /** User + system CPU milliseconds of this process (Linux), NaN elsewhere. */
+/** CPU time of this process, all threads, in ms (as bench_kernels.ts measures it). */
 function processCpuMs(): number {
-  try {
-    const stat = Deno.readTextFileSync("/proc/self/stat");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    // Fields 14 and 15 of proc(5) (utime, stime) are 12 and 13 after the command name; ticks of 1/100 s.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return NaN;
-  }
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 const PLAN: { backbone: string; inputSize: number; steps: number }[] = [
