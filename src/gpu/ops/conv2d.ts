@@ -469,13 +469,9 @@ async function packDirectWeight(
 ): Promise<{ dispatches: Dispatch[]; tensor: Tensor; uniform: boolean }> {
   const bytes = s.Cout * s.kh * s.kw * Math.ceil(s.Cin / 4) * 16;
   const uniform = bytes <= gpu.limits.maxUniformBufferBindingSize;
-  const { G, Cg, cog } = { G: 1, Cg: s.Cin, cog: s.Cout };
-  const wp = await packWeight(
-    gpu,
-    w,
-    { G, Cg, cog, kh: s.kh, kw: s.kw, flip: false, uniform },
-    label,
-  );
+  // Direct layers are dense: one group of Cin → Cout.
+  const d = { G: 1, Cg: s.Cin, cog: s.Cout, kh: s.kh, kw: s.kw, flip: false, uniform };
+  const wp = await packWeight(gpu, w, d, label);
   return { ...wp, uniform };
 }
 
