@@ -6,11 +6,12 @@
 // orthogonal to every class weight, and mean within/between-class cosines
 // (src/eval/head_optimum.ts).
 // The features are the pre-normalisation embeddings (embedding × norm), centred as
-// training-mode batch normalisation centres them.
+// training-mode batch normalisation centres them. `--whiten R` first decorrelates them (ZCA,
+// ridge R × the mean eigenvalue): the same figures if the embedding were isotropic.
 //
-//   deno run --allow-read tasks/head_optimum.ts [--json] EMBEDDINGS.arrow...
+//   deno run --allow-read tasks/head_optimum.ts [--json] [--whiten R] EMBEDDINGS.arrow...
 import { openRecordStream } from "../src/format/stream.ts";
-import { headOptimum } from "../src/eval/head_optimum.ts";
+import { headOptimum, whiten } from "../src/eval/head_optimum.ts";
 
 async function readFeatures(path: string) {
   const file = await Deno.open(path);
@@ -30,10 +31,12 @@ async function readFeatures(path: string) {
 
 if (import.meta.main) {
   const json = Deno.args.includes("--json");
-  const paths = Deno.args.filter((a) => a !== "--json");
-  if (paths.length === 0) {
+  const wi = Deno.args.indexOf("--whiten");
+  const ridge = wi >= 0 ? Number(Deno.args[wi + 1]) : null;
+  const paths = Deno.args.filter((a, i) => a !== "--json" && i !== wi && i !== wi + 1);
+  if (paths.length === 0 || (ridge !== null && !(ridge > 0))) {
     console.error(
-      "usage: deno run --allow-read tasks/head_optimum.ts [--json] EMBEDDINGS.arrow...",
+      "usage: deno run --allow-read tasks/head_optimum.ts [--json] [--whiten R > 0] EMBEDDINGS.arrow...",
     );
     Deno.exit(2);
   }
@@ -41,7 +44,8 @@ if (import.meta.main) {
   for (const path of paths) {
     const { features, labels, D } = await readFeatures(path);
     const t0 = performance.now();
-    const { weights: _, ...r } = headOptimum(features, labels, D);
+    const x = ridge === null ? features : whiten(features, D, ridge);
+    const { weights: _, ...r } = headOptimum(x, labels, D);
     rows.push({ path, samples: labels.length, dim: D, ...r });
     console.error(`${path}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }

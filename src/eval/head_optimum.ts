@@ -269,3 +269,40 @@ function inEigenbasis(vectors: Float64Array, v: Float64Array, out: Float64Array)
     for (let d = 0; d < D; d++) out[k] += vectors[d * D + k] * v[d];
   }
 }
+
+/**
+ * ZCA whitening of N centred-here D-dim features: V·diag(1/√(λ + ridge·mean λ))·Vᵀ(x − mean),
+ * with λ, V the eigen-decomposition of their covariance. What the P2SGrad optimum of
+ * `headOptimum` would be if the embedding were decorrelated (the isotropic regime).
+ */
+export function whiten(features: ArrayLike<number>, D: number, ridge: number): Float64Array {
+  const N = features.length / D;
+  const x = Float64Array.from(features);
+  const mean = new Float64Array(D);
+  for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) mean[d] += x[i * D + d] / N;
+  for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) x[i * D + d] -= mean[d];
+  const C = new Float64Array(D * D);
+  for (let i = 0; i < N; i++) {
+    for (let p = 0; p < D; p++) {
+      const a = x[i * D + p] / N;
+      for (let q = 0; q < D; q++) C[p * D + q] += a * x[i * D + q];
+    }
+  }
+  const { values, vectors } = symmetricEigen(C, D);
+  const meanValue = values.reduce((s, v) => s + Math.max(v, 0), 0) / D;
+  const scale = values.map((v) => 1 / Math.sqrt(Math.max(v, 0) + ridge * meanValue));
+  const out = new Float64Array(N * D), proj = new Float64Array(D);
+  for (let i = 0; i < N; i++) {
+    for (let k = 0; k < D; k++) {
+      let a = 0;
+      for (let d = 0; d < D; d++) a += vectors[d * D + k] * x[i * D + d];
+      proj[k] = a * scale[k];
+    }
+    for (let d = 0; d < D; d++) {
+      let a = 0;
+      for (let k = 0; k < D; k++) a += vectors[d * D + k] * proj[k];
+      out[i * D + d] = a;
+    }
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import { assert, assertAlmostEquals, assertEquals } from "@std/assert";
-import { headOptimum, sphereQuadraticMinimum, symmetricEigen } from "./head_optimum.ts";
+import { headOptimum, sphereQuadraticMinimum, symmetricEigen, whiten } from "./head_optimum.ts";
 import { assertClose, randomArray } from "../../tests/helpers/compare.ts";
 
 function randomSymmetric(n: number, seed: number): Float64Array {
@@ -110,4 +110,36 @@ Deno.test("headOptimum: the feature-side optimum is the class direction unless t
     two.featureOptimumThetaDeg > 20,
     `leans into the null space: ${two.featureOptimumThetaDeg}`,
   );
+});
+
+Deno.test("whiten: covariance of the result is V·diag(λ/(λ + ridge·mean λ))·Vᵀ, identity as ridge → 0", () => {
+  const N = 400, D = 4;
+  // Correlated features: x = A·z with a fixed mixing matrix.
+  const z = randomArray(N * D, 7, -1, 1),
+    A = [3, 1, 0, 0, 0, 0.5, 0.2, 0, 1, 0, 2, 0, 0, 0, 0, 0.1];
+  const x = new Float64Array(N * D);
+  for (let i = 0; i < N; i++) {
+    for (let p = 0; p < D; p++) {
+      for (let q = 0; q < D; q++) x[i * D + p] += A[p * D + q] * z[i * D + q];
+    }
+  }
+  const cov = (f: Float64Array) => {
+    const c = new Float64Array(D * D), m = new Float64Array(D);
+    for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) m[d] += f[i * D + d] / N;
+    for (let i = 0; i < N; i++) {
+      for (let p = 0; p < D; p++) {
+        for (let q = 0; q < D; q++) {
+          c[p * D + q] += (f[i * D + p] - m[p]) * (f[i * D + q] - m[q]) / N;
+        }
+      }
+    }
+    return c;
+  };
+  const eye = Array.from({ length: D * D }, (_, i) => (i % (D + 1) === 0 ? 1 : 0));
+  assertClose("whitened covariance", cov(whiten(x, D, 1e-12)), eye, { atol: 1e-6, shape: [D, D] });
+  // With a ridge the spectrum is λ/(λ + r): below 1 everywhere, least on the weakest direction.
+  const { values } = symmetricEigen(cov(whiten(x, D, 0.5)), D);
+  const { values: raw } = symmetricEigen(cov(x), D);
+  const r = 0.5 * raw.reduce((s, v) => s + v, 0) / D;
+  assertClose("ridged spectrum", values, raw.map((l) => l / (l + r)), { atol: 1e-8, shape: [D] });
 });
