@@ -144,26 +144,14 @@ export function headOptimum(
   let K = 0;
   for (let i = 0; i < N; i++) K = Math.max(K, labels[i] + 1);
   const x = Float64Array.from(features);
-  if (opts.centre ?? true) {
-    const mean = new Float64Array(D);
-    for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) mean[d] += x[i * D + d] / N;
-    for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) x[i * D + d] -= mean[d];
-  }
+  if (opts.centre ?? true) centreRows(x, D);
   for (let i = 0; i < N; i++) {
     let s = 0;
     for (let d = 0; d < D; d++) s += x[i * D + d] ** 2;
     const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
     for (let d = 0; d < D; d++) x[i * D + d] *= inv;
   }
-  const C = new Float64Array(D * D);
-  for (let i = 0; i < N; i++) {
-    for (let p = 0; p < D; p++) {
-      const xp = x[i * D + p];
-      if (xp === 0) continue;
-      for (let q = p; q < D; q++) C[p * D + q] += xp * x[i * D + q];
-    }
-  }
-  for (let p = 0; p < D; p++) for (let q = 0; q < p; q++) C[p * D + q] = C[q * D + p];
+  const C = scatter(x, D);
   const b = new Float64Array(K * D), counts = new Float64Array(K);
   for (let i = 0; i < N; i++) {
     counts[labels[i]]++;
@@ -179,12 +167,8 @@ export function headOptimum(
     let bl = 0;
     for (let d = 0; d < D; d++) bl += b[j * D + d] ** 2;
     bl = Math.sqrt(bl) || 1;
-    for (let d = 0; d < D; d++) {
-      let s = 0;
-      for (let k = 0; k < D; k++) s += vectors[d * D + k] * coef[k];
-      weights[j * D + d] = s;
-      means[j * D + d] = b[j * D + d] / bl;
-    }
+    fromEigenbasis(vectors, coef, weights.subarray(j * D, (j + 1) * D));
+    for (let d = 0; d < D; d++) means[j * D + d] = b[j * D + d] / bl;
   }
   const angle = (w: Float64Array) => {
     let sum = 0;
@@ -270,39 +254,54 @@ function inEigenbasis(vectors: Float64Array, v: Float64Array, out: Float64Array)
   }
 }
 
+/** out = V·c: the vector whose coordinates in the eigenvectors are c. */
+function fromEigenbasis(vectors: Float64Array, c: Float64Array, out: Float64Array): void {
+  const D = c.length;
+  for (let d = 0; d < D; d++) {
+    let s = 0;
+    for (let k = 0; k < D; k++) s += vectors[d * D + k] * c[k];
+    out[d] = s;
+  }
+}
+
+/** Subtracts the mean row from each of the rows (D values each) of x, in place. */
+function centreRows(x: Float64Array, D: number): void {
+  const N = x.length / D, mean = new Float64Array(D);
+  for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) mean[d] += x[i * D + d] / N;
+  for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) x[i * D + d] -= mean[d];
+}
+
+/** Σ_i x_i x_iᵀ over the rows of x (D × D, symmetric). */
+function scatter(x: Float64Array, D: number): Float64Array {
+  const N = x.length / D, C = new Float64Array(D * D);
+  for (let i = 0; i < N; i++) {
+    for (let p = 0; p < D; p++) {
+      const xp = x[i * D + p];
+      if (xp === 0) continue;
+      for (let q = p; q < D; q++) C[p * D + q] += xp * x[i * D + q];
+    }
+  }
+  for (let p = 0; p < D; p++) for (let q = 0; q < p; q++) C[p * D + q] = C[q * D + p];
+  return C;
+}
+
 /**
- * ZCA whitening of N centred-here D-dim features: V·diag(1/√(λ + ridge·mean λ))·Vᵀ(x − mean),
- * with λ, V the eigen-decomposition of their covariance. What the P2SGrad optimum of
- * `headOptimum` would be if the embedding were decorrelated (the isotropic regime).
+ * ZCA whitening of the rows (D values each) of `features`: V·diag(1/√(λ + ridge·mean λ))·Vᵀ
+ * (x − mean), with λ, V the eigen-decomposition of their covariance. What the P2SGrad optimum
+ * of `headOptimum` would be if the embedding were decorrelated (the isotropic regime).
  */
 export function whiten(features: ArrayLike<number>, D: number, ridge: number): Float64Array {
   const N = features.length / D;
   const x = Float64Array.from(features);
-  const mean = new Float64Array(D);
-  for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) mean[d] += x[i * D + d] / N;
-  for (let i = 0; i < N; i++) for (let d = 0; d < D; d++) x[i * D + d] -= mean[d];
-  const C = new Float64Array(D * D);
-  for (let i = 0; i < N; i++) {
-    for (let p = 0; p < D; p++) {
-      const a = x[i * D + p] / N;
-      for (let q = 0; q < D; q++) C[p * D + q] += a * x[i * D + q];
-    }
-  }
-  const { values, vectors } = symmetricEigen(C, D);
+  centreRows(x, D);
+  const { values, vectors } = symmetricEigen(scatter(x, D).map((v) => v / N), D);
   const meanValue = values.reduce((s, v) => s + Math.max(v, 0), 0) / D;
   const scale = values.map((v) => 1 / Math.sqrt(Math.max(v, 0) + ridge * meanValue));
-  const out = new Float64Array(N * D), proj = new Float64Array(D);
+  const out = new Float64Array(N * D), coords = new Float64Array(D);
   for (let i = 0; i < N; i++) {
-    for (let k = 0; k < D; k++) {
-      let a = 0;
-      for (let d = 0; d < D; d++) a += vectors[d * D + k] * x[i * D + d];
-      proj[k] = a * scale[k];
-    }
-    for (let d = 0; d < D; d++) {
-      let a = 0;
-      for (let k = 0; k < D; k++) a += vectors[d * D + k] * proj[k];
-      out[i * D + d] = a;
-    }
+    inEigenbasis(vectors, x.subarray(i * D, (i + 1) * D), coords);
+    for (let k = 0; k < D; k++) coords[k] *= scale[k];
+    fromEigenbasis(vectors, coords, out.subarray(i * D, (i + 1) * D));
   }
   return out;
 }

@@ -207,8 +207,6 @@ export async function directBackwardWeight(
 ): Promise<Dispatch[]> {
   const { OH, OW } = conv2dOutputSize(s);
   const khw = s.kh * s.kw;
-  // TC output × TI input channels × taps sums per invocation, 256 at most (a power-of-two
-  // TC, so that channel blocks divide the usual widths).
   const { TC, TI, TW } = weightGradTiles(s);
   const d = {
     KH: s.kh,
