@@ -10,6 +10,7 @@
 // ridge R × the mean eigenvalue): the same figures if the embedding were isotropic.
 //
 //   deno run --allow-read tasks/head_optimum.ts [--json] [--whiten R] EMBEDDINGS.arrow...
+import { parseArgs } from "@std/cli/parse-args";
 import { openRecordStream } from "../src/format/stream.ts";
 import { headOptimum, whiten } from "../src/eval/head_optimum.ts";
 
@@ -30,10 +31,10 @@ async function readFeatures(path: string) {
 }
 
 if (import.meta.main) {
-  const json = Deno.args.includes("--json");
-  const wi = Deno.args.indexOf("--whiten");
-  const ridge = wi >= 0 ? Number(Deno.args[wi + 1]) : null;
-  const paths = Deno.args.filter((a, i) => a !== "--json" && i !== wi && i !== wi + 1);
+  const a = parseArgs(Deno.args, { boolean: ["json"], string: ["whiten"] });
+  const json = a.json;
+  const ridge = a.whiten === undefined ? null : Number(a.whiten);
+  const paths = a._.map(String);
   if (paths.length === 0 || (ridge !== null && !(ridge > 0))) {
     console.error(
       "usage: deno run --allow-read tasks/head_optimum.ts [--json] [--whiten R > 0] EMBEDDINGS.arrow...",
