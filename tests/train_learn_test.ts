@@ -7,6 +7,7 @@ import { hasGpu } from "./helpers/compare.ts";
 import { runStage } from "./stage_io.ts";
 import { toyFacesStream, toyPairs } from "../src/train/toy_faces.ts";
 import { listCheckpoints, loadLatestCheckpoint } from "../src/train/checkpoint.ts";
+import { frameHeadWeights } from "../src/gpu/ops/head.ts";
 
 const gpuMissing = !(await hasGpu());
 const TOY = { identities: 4, perIdentity: 8, size: 16 };
@@ -53,6 +54,50 @@ Deno.test({
     assertEquals(vals.map((l) => l.step), [20, 40]);
     assert(vals[1].val_acc > 0.8, `validation accuracy ${vals[1].val_acc}`);
     assertStringIncludes(await Deno.readTextFile(`${dir}/run/curves.svg`), "validation accuracy");
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "--class-weights fixed: the frame stays bit for bit while θy falls; more dimensions than classes warn",
+  ignore: gpuMissing,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const toy = await toyFacesStream(LEARN);
+    const args = "--class-weights fixed --batch 16 --steps 40 --lr 0.1 --log-every 4 --seed 5";
+    let r = await runStage(
+      ["train", "-o", `${dir}/run`, "--embedding-dim", "8", ...args.split(" ")],
+      toy,
+    );
+    assertEquals(r.code, 0, r.stderr);
+    assert(!r.stderr.includes("warning"), r.stderr);
+    const log = (await Deno.readTextFile(`${dir}/run/train.log`)).trim().split("\n").map((l) =>
+      JSON.parse(l)
+    );
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const th0 = mean(log.slice(0, 2).map((l) => l.theta_y_deg));
+    const th1 = mean(log.slice(-3).map((l) => l.theta_y_deg));
+    assert(th1 < th0 - 15, `θy ${th0} → ${th1}`);
+    const state = await loadLatestCheckpoint(`${dir}/run`);
+    assertEquals(state.step, 40);
+    assertEquals(state.head.weight, frameHeadWeights(LEARN.identities, 8, 5));
+    assertEquals(state.config.class_weights, "fixed");
+    // No optimizer state for the head: only the backbone's groups.
+    assert(
+      state.optimizerState.every((g) => !g.name.startsWith("head")),
+      "head has optimizer state",
+    );
+
+    r = await runStage(
+      ["train", "-o", `${dir}/wide`, "--embedding-dim", "16", ...args.split(" "), "--steps", "1"],
+      toy,
+    );
+    assertEquals(r.code, 0, r.stderr);
+    assertStringIncludes(
+      r.stderr,
+      "fixed class weights span only 8 of the 16 embedding dimensions",
+    );
     await Deno.remove(dir, { recursive: true });
   },
 });

@@ -7,6 +7,7 @@ import { UsageError } from "../cli/errors.ts";
 export const SCHEDULES = ["step", "cosine", "poly"] as const;
 export type Schedule = typeof SCHEDULES[number];
 export const OPTIMIZERS = ["sgd", "adamw"] as const;
+export const CLASS_WEIGHTS = ["learned", "fixed"] as const;
 
 export interface TrainConfig {
   /** Backbone name in the model registry; the small default is sized for a 2-core CPU adapter. */
@@ -21,6 +22,8 @@ export interface TrainConfig {
   margin: number | null;
   /** ArcFace only: use f' = s (what insightface's implementation effectively back-propagates). */
   arcface_straight_through: boolean;
+  /** learned (the papers: N(0, 0.01²), updated by the head's gradient) or fixed (a seeded orthonormal frame, never updated). */
+  class_weights: typeof CLASS_WEIGHTS[number];
   /** Training length in epochs over the cached stream (used when `steps` is null). */
   epochs: number;
   /** Training length in optimizer steps; overrides `epochs` when set. */
@@ -80,6 +83,7 @@ export const BASE_CONFIG: Readonly<TrainConfig> = Object.freeze({
   scale: null,
   margin: null,
   arcface_straight_through: false,
+  class_weights: "learned",
   epochs: 10,
   steps: null,
   batch: 64,
@@ -194,6 +198,10 @@ function validate(c: TrainConfig): void {
   need(
     c.milestones.every((m) => m > 0),
     `milestones are positive epoch numbers, got ${c.milestones.join(",")}`,
+  );
+  need(
+    (CLASS_WEIGHTS as readonly string[]).includes(c.class_weights),
+    `class_weights must be one of ${CLASS_WEIGHTS.join("|")}, got ${c.class_weights}`,
   );
   need(
     (OPTIMIZERS as readonly string[]).includes(c.optimizer),

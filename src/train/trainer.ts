@@ -6,7 +6,13 @@
 // last. The host side prepares the next batch into the same arrays while the device runs
 // the current step (writeBuffer copies at call time), so nothing is allocated per step.
 import type { Dispatch, Gpu, Tensor } from "../gpu/device.ts";
-import { buildHead, type HeadGraph, type HeadStats, initHeadWeights } from "../gpu/ops/head.ts";
+import {
+  buildHead,
+  frameHeadWeights,
+  type HeadGraph,
+  type HeadStats,
+  initHeadWeights,
+} from "../gpu/ops/head.ts";
 import { buildModel, initParams, type Model } from "../model/mod.ts";
 import type { ModelConfig } from "../model/model_file.ts";
 import type { InputFacts, TrainingState } from "./checkpoint.ts";
@@ -79,7 +85,12 @@ export class Trainer {
       gpu,
       opts.head,
       { features: model.embedding, labels, dFeatures: model.dEmbedding! },
-      { N: micro, D: opts.model.embedding_dim, K: data.classes },
+      {
+        N: micro,
+        D: opts.model.embedding_dim,
+        K: data.classes,
+        fixedWeights: c.class_weights === "fixed",
+      },
     );
     const groups = [...arenaGroups("backbone", model.params, model.grads!), ...head.paramGroups()];
     const accumulation = c.grad_accum > 1
@@ -108,13 +119,14 @@ export class Trainer {
     return learningRate(this.opts.config, step, this.opts.totalSteps, this.stepsPerEpoch);
   }
 
-  /** Fresh weights: PyTorch's default init for the backbone, N(0, 0.01²) class weights. */
+  /** Fresh weights: PyTorch's default init for the backbone; N(0, 0.01²) class weights, or the fixed frame. */
   initialise(): void {
     const c = this.opts.config;
     this.model.loadState(initParams(this.model.net, c.seed));
     const K = this.opts.data.classes, D = this.opts.model.embedding_dim;
     const bias = HEADS[this.opts.head.name].normalised ? undefined : new Float32Array(K);
-    this.head.writeWeights(initHeadWeights(K, D, c.seed), bias);
+    const init = c.class_weights === "fixed" ? frameHeadWeights : initHeadWeights;
+    this.head.writeWeights(init(K, D, c.seed), bias);
   }
 
   /** Puts the device back in the state a checkpoint recorded. */

@@ -32,6 +32,8 @@ export interface HeadShape {
   eps?: number;
   /** Cap on classes per shard (a multiple of 64); default: what fits one storage binding. */
   maxShardClasses?: number;
+  /** Class weights that are never updated (`--class-weights fixed`): no class-weight gradient, no optimizer groups. */
+  fixedWeights?: boolean;
 }
 
 export interface HeadTensors {
@@ -69,7 +71,7 @@ export interface HeadStats {
 
 export interface HeadGraph {
   head: Head;
-  shape: Required<Omit<HeadShape, "maxShardClasses">>;
+  shape: Required<Omit<HeadShape, "maxShardClasses" | "fixedWeights">>;
   shards: HeadShard[];
   /** f32[STATS_SIZE] (indices STATS): loss, angles and the feature-gradient norm. */
   stats: Tensor;
@@ -195,7 +197,7 @@ export async function buildHead(
       }),
     );
   }
-  for (const sh of shards) {
+  for (const sh of s.fixedWeights ? [] : shards) {
     backward.push(
       ...await matmul(gpu, { a: sh.g, b: normalised ? xhat! : t.features, c: sh.grad }, {
         M: sh.count,
@@ -241,6 +243,7 @@ export async function buildHead(
     // clip: false — gradient clipping covers the backbone only, as arcface_torch's
     // clip_grad_norm_(backbone.parameters(), 5) does.
     paramGroups() {
+      if (s.fixedWeights) return [];
       return shards.flatMap((sh) => [
         {
           name: `head.weight[${sh.start}]`,
@@ -305,5 +308,44 @@ export function initHeadWeights(K: number, D: number, seed: number): Float32Arra
   const rng = new Rng(seed, 0x4ead);
   const w = new Float32Array(K * D);
   for (let i = 0; i < w.length; i++) w[i] = 0.01 * rng.normal();
+  return w;
+}
+
+/**
+ * Class weights for `--class-weights fixed`: a seeded orthonormal frame with unit rows. With
+ * K ≤ D the rows are orthonormal; with K > D they are the rows of a K×D matrix with orthonormal
+ * columns, each scaled to unit length: nearly a tight frame, Σ_j Ŵ_j Ŵ_jᵀ ≈ (K/D)·I. On a
+ * tight frame Σ_j cos²θ_ij is the same for every feature direction, so P2SGrad's non-target
+ * terms Σ_j cos θ_ij ∇cos θ_ij = ½∇(x̂ᵀ M x̂) cancel and each feature is pulled towards its
+ * own class's weight. Modified Gram–Schmidt in float64, O(min(K, D)²·max(K, D)).
+ */
+export function frameHeadWeights(K: number, D: number, seed: number): Float32Array {
+  const rng = new Rng(seed, 0xf4a3e);
+  const count = Math.min(K, D), len = Math.max(K, D); // orthonormalise the shorter side
+  const v = new Float64Array(count * len);
+  for (let i = 0; i < v.length; i++) v[i] = rng.normal();
+  for (let a = 0; a < count; a++) {
+    const va = v.subarray(a * len, (a + 1) * len);
+    for (let b = 0; b < a; b++) {
+      const vb = v.subarray(b * len, (b + 1) * len);
+      let dot = 0;
+      for (let i = 0; i < len; i++) dot += va[i] * vb[i];
+      for (let i = 0; i < len; i++) va[i] -= dot * vb[i];
+    }
+    let norm = 0;
+    for (let i = 0; i < len; i++) norm += va[i] * va[i];
+    norm = Math.sqrt(norm);
+    for (let i = 0; i < len; i++) va[i] /= norm;
+  }
+  const w = new Float32Array(K * D);
+  for (let k = 0; k < K; k++) {
+    let norm = 0;
+    for (let d = 0; d < D; d++) {
+      const x = K <= D ? v[k * D + d] : v[d * K + k];
+      norm += x * x;
+    }
+    norm = Math.sqrt(norm);
+    for (let d = 0; d < D; d++) w[k * D + d] = (K <= D ? v[k * D + d] : v[d * K + k]) / norm;
+  }
   return w;
 }
