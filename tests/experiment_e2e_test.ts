@@ -112,6 +112,7 @@ Deno.test("experiment: usage errors exit 2 before any work", async () => {
       ["experiment", "heads", "--lr-for", "p2sgrad"],
       ["experiment", "heads", "--lr-for", "p2sgrad=1,p2sgrad=2"],
       ["experiment", "heads", "--optimizer", "adam"],
+      ["experiment", "heads", "--class-weights", "frozen"],
     ]
   ) {
     const r = await runStage(args);
@@ -133,6 +134,10 @@ Deno.test("experiment --report-only: flags resolve into arms and a report withou
     "7",
     "--optimizer",
     "adamw",
+    "--class-weights",
+    "fixed",
+    "--embedding-dim",
+    "64",
     "--report-only",
     "--out",
     dir,
@@ -142,7 +147,11 @@ Deno.test("experiment --report-only: flags resolve into arms and a report withou
   const md = await Deno.readTextFile(`${dir}/report.md`);
   assertStringIncludes(md, "2 of 2 arms have no result yet (p2sgrad-lr1, arcface)");
   assertStringIncludes(md, "AdamW lr 0.1 (own rates: p2sgrad 1)");
-  assertStringIncludes(md, "--steps 7 --batch 64 --lr 0.1 --optimizer adamw");
+  assertStringIncludes(md, "embedding 64-d, fixed class weights; 7 steps");
+  assertStringIncludes(
+    md,
+    "--embedding-dim 64 --class-weights fixed --steps 7 --batch 64 --lr 0.1 --optimizer adamw",
+  );
   assertStringIncludes(md, "--heads p2sgrad,arcface --lr-for p2sgrad=1");
   await Deno.remove(dir, { recursive: true });
 });

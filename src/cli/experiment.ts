@@ -13,7 +13,7 @@ import { shellQuote } from "../experiment/commands.ts";
 import { type DataSettings, findDataRoot, noisyTrain, prepareInputs } from "../experiment/data.ts";
 import { environment } from "../experiment/env.ts";
 import { makeExecutor, type TrainBudget } from "../experiment/execute.ts";
-import { OPTIMIZERS } from "../train/config.ts";
+import { CLASS_WEIGHTS, OPTIMIZERS } from "../train/config.ts";
 import { writeReport } from "../experiment/report.ts";
 import type { ArmResult } from "../experiment/result.ts";
 import { readFinished, runArms, settingsKey } from "../experiment/runner.ts";
@@ -111,6 +111,11 @@ const FLAGS = {
   batch: { type: "number", arg: "N", default: D.batch, help: "images per step" },
   lr: { type: "number", arg: "LR", default: D.lr, help: "peak learning rate (cosine schedule)" },
   optimizer: { type: "string", arg: "NAME", default: "sgd", help: "sgd|adamw, as train's" },
+  "class-weights": {
+    type: "string",
+    arg: "KIND",
+    help: "learned|fixed for every arm, as train's (default: train's)",
+  },
   "warmup-steps": { type: "number", arg: "N", default: D.warmupSteps, help: "linear warm-up" },
   seed: { type: "number", default: D.seed, help: "training seed (and label-noise seed)" },
   "val-every": {
@@ -294,7 +299,10 @@ export function resolveSettings(kind: ExperimentKind, f: Flags, dataRoot?: strin
     steps,
     batch: int("batch", f.batch, 2),
     lr: checkRange("lr", f.lr, { min: 0 }),
-    optimizer: optimizerName(f.optimizer),
+    optimizer: choice("optimizer", f.optimizer, OPTIMIZERS),
+    ...(f["class-weights"] === undefined
+      ? {}
+      : { class_weights: choice("class-weights", f["class-weights"], CLASS_WEIGHTS) }),
     warmup_steps: int("warmup-steps", f["warmup-steps"], 0),
     seed: int("seed", f.seed, 0),
     val_every: valEvery,
@@ -333,6 +341,7 @@ export function resolveSettings(kind: ExperimentKind, f: Flags, dataRoot?: strin
   }
   args.push("--backbone", budget.backbone);
   if (budget.embedding_dim !== null) args.push("--embedding-dim", String(budget.embedding_dim));
+  if (budget.class_weights !== undefined) args.push("--class-weights", budget.class_weights);
   args.push(
     "--steps",
     String(steps),
@@ -382,8 +391,8 @@ function settingLines(r: Resolved): string[] {
     : `data: training ${d.train}, evaluation ${d.val} with pairs ${d.pairs}`;
   const lines = [
     data,
-    `backbone ${b.backbone}${
-      b.embedding_dim ? `, embedding ${b.embedding_dim}-d` : ""
+    `backbone ${b.backbone}${b.embedding_dim ? `, embedding ${b.embedding_dim}-d` : ""}${
+      b.class_weights ? `, ${b.class_weights} class weights` : ""
     }; ${b.steps} steps of ${b.batch} images, ${
       b.optimizer === "adamw" ? "AdamW" : "SGD"
     } lr ${b.lr}${lrNote(r.arms)} (cosine, warm-up ${b.warmup_steps}), seed ${b.seed}`,
@@ -507,9 +516,10 @@ async function run(args: string[], io: Io): Promise<number> {
   return 0;
 }
 
-function optimizerName(v: unknown): string {
-  if (!(OPTIMIZERS as readonly unknown[]).includes(v)) {
-    throw new UsageError(`--optimizer must be one of ${OPTIMIZERS.join("|")}, got ${v}`);
+/** `v` when it is one of `allowed`, else a usage error naming the flag. */
+function choice(flag: string, v: unknown, allowed: readonly string[]): string {
+  if (!allowed.includes(v as string)) {
+    throw new UsageError(`--${flag} must be one of ${allowed.join("|")}, got ${v}`);
   }
   return v as string;
 }

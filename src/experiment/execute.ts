@@ -23,6 +23,8 @@ export interface TrainBudget {
   lr: number;
   /** train's --optimizer (sgd or adamw). */
   optimizer: string;
+  /** train's --class-weights for every arm; absent: train's default (learned). */
+  class_weights?: string;
   warmup_steps: number;
   seed: number;
   /** Steps between validations on the pairs set (the curves' points); 0: only at the end. */
@@ -39,6 +41,7 @@ export function trainArgs(b: TrainBudget, arm: Arm, inputs: Inputs, runDir: stri
   if (arm.margin !== null) args.push("--margin", String(arm.margin));
   args.push("--backbone", b.backbone);
   if (b.embedding_dim !== null) args.push("--embedding-dim", String(b.embedding_dim));
+  if (b.class_weights !== undefined) args.push("--class-weights", b.class_weights);
   args.push(
     "--steps",
     String(b.steps),
