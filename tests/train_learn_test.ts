@@ -14,6 +14,16 @@ const TOY = { identities: 4, perIdentity: 8, size: 16 };
 // Eight identities at batch 16: enough classes per batch for a smooth P2SGrad curve.
 const LEARN = { identities: 8, perIdentity: 8, size: 16 };
 
+async function readTrainLog(run: string): Promise<Record<string, number>[]> {
+  return (await Deno.readTextFile(`${run}/train.log`)).trim().split("\n").map((l) => JSON.parse(l));
+}
+
+/** Batch values are noisy: the mean of `key` over the first two logged steps and over the last three. */
+function earlyLate(log: Record<string, number>[], key: string): [number, number] {
+  const mean = (xs: Record<string, number>[]) => xs.reduce((a, l) => a + l[key], 0) / xs.length;
+  return [mean(log.slice(0, 2)), mean(log.slice(-3))];
+}
+
 Deno.test({
   name:
     "P2SGrad on a learnable toy set: loss and θy fall over 40 steps; validation accuracy logged",
@@ -37,17 +47,9 @@ Deno.test({
       `${dir}/val_pairs.txt`,
     ], toy);
     assertEquals(r.code, 0, r.stderr);
-    const log = (await Deno.readTextFile(`${dir}/run/train.log`)).trim().split("\n").map((l) =>
-      JSON.parse(l)
-    );
-    // Batch values are noisy: compare the first two logged steps with the last three.
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const early = log.slice(0, 2), late = log.slice(-3);
-    const [loss0, loss1] = [mean(early.map((l) => l.loss)), mean(late.map((l) => l.loss))];
-    const [th0, th1] = [
-      mean(early.map((l) => l.theta_y_deg)),
-      mean(late.map((l) => l.theta_y_deg)),
-    ];
+    const log = await readTrainLog(`${dir}/run`);
+    const [loss0, loss1] = earlyLate(log, "loss");
+    const [th0, th1] = earlyLate(log, "theta_y_deg");
     assert(loss1 < 0.5 * loss0, `loss ${loss0} → ${loss1}`);
     assert(th1 < th0 - 15, `θy ${th0} → ${th1}`);
     const vals = log.filter((l) => l.val_acc !== undefined);
@@ -72,12 +74,7 @@ Deno.test({
     );
     assertEquals(r.code, 0, r.stderr);
     assert(!r.stderr.includes("warning"), r.stderr);
-    const log = (await Deno.readTextFile(`${dir}/run/train.log`)).trim().split("\n").map((l) =>
-      JSON.parse(l)
-    );
-    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    const th0 = mean(log.slice(0, 2).map((l) => l.theta_y_deg));
-    const th1 = mean(log.slice(-3).map((l) => l.theta_y_deg));
+    const [th0, th1] = earlyLate(await readTrainLog(`${dir}/run`), "theta_y_deg");
     assert(th1 < th0 - 15, `θy ${th0} → ${th1}`);
     const state = await loadLatestCheckpoint(`${dir}/run`);
     assertEquals(state.step, 40);
