@@ -62,7 +62,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "--class-weights fixed: the frame stays bit for bit while θy falls; more dimensions than classes warn",
+    "--class-weights fixed: the frame stays bit for bit while θy falls; more dimensions than classes complete it",
   ignore: gpuMissing,
   async fn() {
     const dir = await Deno.makeTempDir();
@@ -86,14 +86,16 @@ Deno.test({
       "head has optimizer state",
     );
 
+    // More dimensions than classes: the frame is completed to an orthonormal basis of D rows.
     r = await runStage(
       ["train", "-o", `${dir}/wide`, "--embedding-dim", "16", ...args.split(" "), "--steps", "1"],
       toy,
     );
     assertEquals(r.code, 0, r.stderr);
-    assertStringIncludes(
-      r.stderr,
-      "fixed class weights span only 8 of the 16 embedding dimensions",
+    assertStringIncludes(r.stderr, "8 classes in 16 dimensions; the frame is completed with 8");
+    assertEquals(
+      (await loadLatestCheckpoint(`${dir}/wide`)).head.weight,
+      frameHeadWeights(16, 16, 5),
     );
     await Deno.remove(dir, { recursive: true });
   },

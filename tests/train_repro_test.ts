@@ -33,6 +33,26 @@ async function modelBytes(run: string): Promise<Uint8Array> {
   return await Deno.readFile(`${run}/model.safetensors`);
 }
 
+/** Trains `args` whole and as 4 steps plus a resume; the two model files must be byte-identical. */
+async function assertResumeIdentical(toy: Uint8Array, args: string[], what: string) {
+  const dir = await Deno.makeTempDir();
+  let r = await runStage(["train", "-o", `${dir}/whole`, ...args], toy);
+  assertEquals(r.code, 0, r.stderr);
+  r = await runStage(["train", "-o", `${dir}/split`, ...args, "--stop-after", "4"], toy);
+  assertEquals(r.code, 0, r.stderr);
+  r = await runStage(["train", "--resume", `${dir}/split`], toy);
+  assertEquals(r.code, 0, r.stderr);
+  const [whole, split] = await Promise.all([
+    modelBytes(`${dir}/whole`),
+    modelBytes(`${dir}/split`),
+  ]);
+  assertEquals(whole.length, split.length);
+  assertEquals(whole.findIndex((v, i) => v !== split[i]), -1, `resumed ${what} run differs`);
+  const config = JSON.parse(await Deno.readTextFile(`${dir}/split/config.json`));
+  await Deno.remove(dir, { recursive: true });
+  return config;
+}
+
 Deno.test({
   name: "same stream, settings and seed: the same model bytes; another seed: other bytes",
   ignore: gpuMissing,
@@ -113,26 +133,22 @@ Deno.test({
     "adamw with 2 micro-batches per step: stopped after 4 of 9 steps and resumed ends with the uninterrupted run's bytes",
   ignore: gpuMissing,
   async fn() {
-    const dir = await Deno.makeTempDir();
-    const toy = await toyFacesStream(TOY);
     const adamw = [
       ...SETTINGS,
       ...["--optimizer", "adamw", "--lr", "0.002", "--weight-decay", "0.1", "--grad-accum", "2"],
     ];
-    let r = await runStage(["train", "-o", `${dir}/whole`, ...adamw], toy);
-    assertEquals(r.code, 0, r.stderr);
-    r = await runStage(["train", "-o", `${dir}/split`, ...adamw, "--stop-after", "4"], toy);
-    assertEquals(r.code, 0, r.stderr);
-    r = await runStage(["train", "--resume", `${dir}/split`], toy);
-    assertEquals(r.code, 0, r.stderr);
-    const [whole, split] = await Promise.all([
-      modelBytes(`${dir}/whole`),
-      modelBytes(`${dir}/split`),
-    ]);
-    assertEquals(whole.length, split.length);
-    assertEquals(whole.findIndex((v, i) => v !== split[i]), -1, "resumed AdamW run differs");
-    const config = JSON.parse(await Deno.readTextFile(`${dir}/split/config.json`));
+    const config = await assertResumeIdentical(await toyFacesStream(TOY), adamw, "AdamW");
     assertEquals([config.optimizer, config.grad_accum], ["adamw", 2]);
-    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "fixed class weights completed past the classes (D 16, K 4): stopped after 4 of 9 steps and resumed ends with the uninterrupted run's bytes",
+  ignore: gpuMissing,
+  async fn() {
+    const fixed = [...SETTINGS, "--class-weights", "fixed"];
+    const config = await assertResumeIdentical(await toyFacesStream(TOY), fixed, "fixed-frame");
+    assertEquals(config.class_weights, "fixed");
   },
 });

@@ -417,11 +417,11 @@ async function run(args: string[], io: Io): Promise<number> {
     );
 
     if (config.class_weights === "fixed" && modelConfig.embedding_dim > data.classes) {
-      // Measured (README, Results): 512-d features over 295 fixed classes move into the 217
-      // directions no class weight spans, where every cosine is 0 and nothing is learnt.
       await log.line(
-        `train: warning: fixed class weights span only ${data.classes} of the ${modelConfig.embedding_dim} ` +
-          `embedding dimensions; features can escape into the rest. Use --embedding-dim ${data.classes} or less.`,
+        `train: fixed class weights: ${data.classes} classes in ${modelConfig.embedding_dim} dimensions; ` +
+          `the frame is completed with ${
+            modelConfig.embedding_dim - data.classes
+          } directions no class has`,
       );
     }
     const gpu = await getGpu();

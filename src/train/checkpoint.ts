@@ -74,7 +74,8 @@ export function encodeCheckpoint(s: TrainingState): Uint8Array {
     if (!v) throw new Error(`checkpoint: backbone state lacks ${p.name}`);
     tensors.set(`backbone.${p.name}`, f32Entry(p.shape, v));
   }
-  const K = s.input.classes, D = s.model.embedding_dim;
+  // Rows: the classes, or D for a fixed frame completed past the classes (trainer.ts headRows).
+  const D = s.model.embedding_dim, K = s.head.weight.length / D;
   tensors.set("head.weight", f32Entry([K, D], s.head.weight));
   if (s.head.bias) tensors.set("head.bias", f32Entry([K], s.head.bias));
   s.optimizerState.forEach((v, i) =>

@@ -32,6 +32,17 @@ export interface TrainerOptions {
   totalSteps: number;
 }
 
+/**
+ * Rows of the class-weight matrix: the classes, or for a fixed frame with fewer classes than
+ * dimensions, D: the frame is completed to an orthonormal basis whose last D − K rows belong to
+ * no sample. Their non-target terms make Σ_j cos²θ_ij = 1 for every feature, so P2SGrad's
+ * non-target gradient cancels as on a tight frame; without them the features drift into the
+ * D − K directions no class weight reaches (README, Results).
+ */
+export function headRows(c: TrainConfig, classes: number, D: number): number {
+  return c.class_weights === "fixed" ? Math.max(classes, D) : classes;
+}
+
 export class Trainer {
   readonly order: EpochOrder;
   readonly #host: Float32Array;
@@ -88,7 +99,7 @@ export class Trainer {
       {
         N: micro,
         D: opts.model.embedding_dim,
-        K: data.classes,
+        K: headRows(c, data.classes, opts.model.embedding_dim),
         fixedWeights: c.class_weights === "fixed",
       },
     );
@@ -123,7 +134,7 @@ export class Trainer {
   initialise(): void {
     const c = this.opts.config;
     this.model.loadState(initParams(this.model.net, c.seed));
-    const K = this.opts.data.classes, D = this.opts.model.embedding_dim;
+    const D = this.opts.model.embedding_dim, K = headRows(c, this.opts.data.classes, D);
     const bias = HEADS[this.opts.head.name].normalised ? undefined : new Float32Array(K);
     const init = c.class_weights === "fixed" ? frameHeadWeights : initHeadWeights;
     this.head.writeWeights(init(K, D, c.seed), bias);
