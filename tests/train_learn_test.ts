@@ -24,41 +24,44 @@ function earlyLate(log: Record<string, number>[], key: string): [number, number]
   return [mean(log.slice(0, 2)), mean(log.slice(-3))];
 }
 
-Deno.test({
-  name:
-    "P2SGrad on a learnable toy set: loss and θy fall over 40 steps; validation accuracy logged",
-  ignore: gpuMissing,
-  async fn() {
-    const dir = await Deno.makeTempDir();
-    const toy = await toyFacesStream(LEARN);
-    // Held-out images of the same identities (another image seed) for the pairs protocol.
-    const valOpts = { ...LEARN, perIdentity: 6, imageSeed: 9 };
-    await Deno.writeFile(`${dir}/val.arrow`, await toyFacesStream(valOpts));
-    await Deno.writeTextFile(`${dir}/val_pairs.txt`, toyPairs(valOpts));
-    const args = `--embedding-dim 16 --batch 16 --steps 40 --lr 0.1 --log-every 4 --val-every 20`;
-    const r = await runStage([
-      "train",
-      "-o",
-      `${dir}/run`,
-      ...args.split(" "),
-      "--val",
-      `${dir}/val.arrow`,
-      "--val-pairs",
-      `${dir}/val_pairs.txt`,
-    ], toy);
-    assertEquals(r.code, 0, r.stderr);
-    const log = await readTrainLog(`${dir}/run`);
-    const [loss0, loss1] = earlyLate(log, "loss");
-    const [th0, th1] = earlyLate(log, "theta_y_deg");
-    assert(loss1 < 0.5 * loss0, `loss ${loss0} → ${loss1}`);
-    assert(th1 < th0 - 15, `θy ${th0} → ${th1}`);
-    const vals = log.filter((l) => l.val_acc !== undefined);
-    assertEquals(vals.map((l) => l.step), [20, 40]);
-    assert(vals[1].val_acc > 0.8, `validation accuracy ${vals[1].val_acc}`);
-    assertStringIncludes(await Deno.readTextFile(`${dir}/run/curves.svg`), "validation accuracy");
-    await Deno.remove(dir, { recursive: true });
-  },
-});
+for (const weights of ["fixed", "learned"]) {
+  Deno.test({
+    name:
+      `P2SGrad with ${weights} class weights on a learnable toy set: loss and θy fall over 40 steps; validation accuracy logged`,
+    ignore: gpuMissing,
+    async fn() {
+      const dir = await Deno.makeTempDir();
+      const toy = await toyFacesStream(LEARN);
+      // Held-out images of the same identities (another image seed) for the pairs protocol.
+      const valOpts = { ...LEARN, perIdentity: 6, imageSeed: 9 };
+      await Deno.writeFile(`${dir}/val.arrow`, await toyFacesStream(valOpts));
+      await Deno.writeTextFile(`${dir}/val_pairs.txt`, toyPairs(valOpts));
+      const args =
+        `--class-weights ${weights} --embedding-dim 16 --batch 16 --steps 40 --lr 0.1 --log-every 4 --val-every 20`;
+      const r = await runStage([
+        "train",
+        "-o",
+        `${dir}/run`,
+        ...args.split(" "),
+        "--val",
+        `${dir}/val.arrow`,
+        "--val-pairs",
+        `${dir}/val_pairs.txt`,
+      ], toy);
+      assertEquals(r.code, 0, r.stderr);
+      const log = await readTrainLog(`${dir}/run`);
+      const [loss0, loss1] = earlyLate(log, "loss");
+      const [th0, th1] = earlyLate(log, "theta_y_deg");
+      assert(loss1 < 0.5 * loss0, `loss ${loss0} → ${loss1}`);
+      assert(th1 < th0 - 15, `θy ${th0} → ${th1}`);
+      const vals = log.filter((l) => l.val_acc !== undefined);
+      assertEquals(vals.map((l) => l.step), [20, 40]);
+      assert(vals[1].val_acc > 0.8, `validation accuracy ${vals[1].val_acc}`);
+      assertStringIncludes(await Deno.readTextFile(`${dir}/run/curves.svg`), "validation accuracy");
+      await Deno.remove(dir, { recursive: true });
+    },
+  });
+}
 
 Deno.test({
   name:

@@ -144,11 +144,15 @@ Deno.test({
 
 Deno.test({
   name:
-    "fixed class weights completed past the classes (D 16, K 4): stopped after 4 of 9 steps and resumed ends with the uninterrupted run's bytes",
+    "learned class weights (p2sgrad's default is a fixed frame): stopped after 4 of 9 steps and resumed ends with the uninterrupted run's bytes",
   ignore: gpuMissing,
   async fn() {
-    const fixed = [...SETTINGS, "--class-weights", "fixed"];
-    const config = await assertResumeIdentical(await toyFacesStream(TOY), fixed, "fixed-frame");
-    assertEquals(config.class_weights, "fixed");
+    const learned = [...SETTINGS, "--class-weights", "learned"];
+    const config = await assertResumeIdentical(
+      await toyFacesStream(TOY),
+      learned,
+      "learned-weights",
+    );
+    assertEquals(config.class_weights, "learned");
   },
 });

@@ -61,7 +61,7 @@ const SETTINGS = {
     type: "string",
     arg: "KIND",
     help:
-      `learned|fixed: fixed keeps a seeded orthonormal frame, never updated (default ${B.class_weights})`,
+      "learned|fixed: fixed keeps a seeded orthonormal frame, never updated (default: p2sgrad fixed, the other heads learned)",
   },
   epochs: { type: "number", arg: "E", help: `training length in epochs (default ${B.epochs})` },
   steps: {
@@ -344,7 +344,8 @@ async function run(args: string[], io: Io): Promise<number> {
     }
     runDir = flags.resume;
     resumed = await loadLatestCheckpoint(runDir);
-    config = resumed.config;
+    // Runs from before --class-weights existed learned their class weights.
+    config = { ...resumed.config, class_weights: resumed.config.class_weights ?? "learned" };
   } else {
     if (flags.out === undefined) {
       throw new UsageError("--out RUN_DIR is required (the run folder to create)");
@@ -363,6 +364,9 @@ async function run(args: string[], io: Io): Promise<number> {
     margin: config.margin,
     straightThrough: config.arcface_straight_through,
   });
+  if (config.class_weights === null) {
+    config = { ...config, class_weights: HEADS[head.name].classWeights.value };
+  }
   if (config.batch < 2) {
     throw new UsageError(`batch must be at least 2 (batch-norm statistics), got ${config.batch}`);
   }

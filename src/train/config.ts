@@ -22,8 +22,8 @@ export interface TrainConfig {
   margin: number | null;
   /** ArcFace only: use f' = s (what insightface's implementation effectively back-propagates). */
   arcface_straight_through: boolean;
-  /** learned (the papers: N(0, 0.01²), updated by the head's gradient) or fixed (a seeded orthonormal frame, never updated). */
-  class_weights: typeof CLASS_WEIGHTS[number];
+  /** learned (N(0, 0.01²), updated by the head's gradient) or fixed (a seeded orthonormal frame, never updated); null: the head's (p2sgrad fixed, the others learned). */
+  class_weights: typeof CLASS_WEIGHTS[number] | null;
   /** Training length in epochs over the cached stream (used when `steps` is null). */
   epochs: number;
   /** Training length in optimizer steps; overrides `epochs` when set. */
@@ -83,7 +83,7 @@ export const BASE_CONFIG: Readonly<TrainConfig> = Object.freeze({
   scale: null,
   margin: null,
   arcface_straight_through: false,
-  class_weights: "learned",
+  class_weights: null,
   epochs: 10,
   steps: null,
   batch: 64,
@@ -200,7 +200,7 @@ function validate(c: TrainConfig): void {
     `milestones are positive epoch numbers, got ${c.milestones.join(",")}`,
   );
   need(
-    (CLASS_WEIGHTS as readonly string[]).includes(c.class_weights),
+    c.class_weights === null || (CLASS_WEIGHTS as readonly string[]).includes(c.class_weights),
     `class_weights must be one of ${CLASS_WEIGHTS.join("|")}, got ${c.class_weights}`,
   );
   need(

@@ -38,7 +38,11 @@ export interface HeadSpec {
   softmax: boolean;
   /** The hyper-parameters this head reads, with defaults and where they come from. */
   defaults: Partial<Record<"s" | "m" | "lambda", { value: number; why: string }>>;
+  /** Class weights when `--class-weights` is not given, and why. */
+  classWeights: { value: "learned" | "fixed"; why: string };
 }
+
+const LEARNED = { value: "learned", why: "as its paper and insightface" } as const;
 
 export const HEADS: Readonly<Record<HeadName, HeadSpec>> = {
   p2sgrad: {
@@ -47,6 +51,11 @@ export const HEADS: Readonly<Record<HeadName, HeadSpec>> = {
     normalised: true,
     softmax: false,
     defaults: {},
+    classWeights: {
+      value: "fixed",
+      why:
+        "Eq. 11's class-weight gradient drives the weights out of the features' directions on small class counts (README, Results); on a fixed frame its non-target terms cancel",
+    },
   },
   normface: {
     name: "normface",
@@ -55,6 +64,7 @@ export const HEADS: Readonly<Record<HeadName, HeadSpec>> = {
     softmax: true,
     // The NormFace paper learns or fixes s in the tens; insightface trains every normalised head at 64.
     defaults: { s: { value: 64, why: "insightface's scale for all normalised heads" } },
+    classWeights: LEARNED,
   },
   cosface: {
     name: "cosface",
@@ -68,6 +78,7 @@ export const HEADS: Readonly<Record<HeadName, HeadSpec>> = {
         why: "CosFace paper's best LFW/MegaFace setting (insightface uses 0.4 for some configs)",
       },
     },
+    classWeights: LEARNED,
   },
   arcface: {
     name: "arcface",
@@ -79,6 +90,7 @@ export const HEADS: Readonly<Record<HeadName, HeadSpec>> = {
       s: { value: 64, why: "ArcFace paper and insightface arcface_torch" },
       m: { value: 0.5, why: "ArcFace paper and insightface arcface_torch (radians)" },
     },
+    classWeights: LEARNED,
   },
   sphereface: {
     name: "sphereface",
@@ -94,6 +106,7 @@ export const HEADS: Readonly<Record<HeadName, HeadSpec>> = {
       // The paper anneals λ from 1000 down to 5 to get training started; 0 is DESIGN's s·ψ(θ).
       lambda: { value: 0, why: "DESIGN §1's pure ψ; the paper's annealed floor is 5" },
     },
+    classWeights: LEARNED,
   },
   softmax: {
     name: "softmax",
@@ -101,6 +114,7 @@ export const HEADS: Readonly<Record<HeadName, HeadSpec>> = {
     normalised: false,
     softmax: true,
     defaults: {},
+    classWeights: LEARNED,
   },
 };
 
