@@ -17,7 +17,7 @@ import { CLASS_WEIGHTS, OPTIMIZERS } from "../train/config.ts";
 import { writeReport } from "../experiment/report.ts";
 import type { ArmResult } from "../experiment/result.ts";
 import { readFinished, runArms, settingsKey } from "../experiment/runner.ts";
-import type { HeadName } from "../train/heads.ts";
+import { HEAD_NAMES, type HeadName, HEADS } from "../train/heads.ts";
 import { InputError, UsageError } from "./errors.ts";
 import { checkRange, type FlagSpec, formatFlags, parseFlags } from "./flags.ts";
 import { type Io, Log } from "./io.ts";
@@ -392,7 +392,11 @@ function settingLines(r: Resolved): string[] {
   const lines = [
     data,
     `backbone ${b.backbone}${b.embedding_dim ? `, embedding ${b.embedding_dim}-d` : ""}${
-      b.class_weights ? `, ${b.class_weights} class weights` : ""
+      b.class_weights
+        ? `, ${b.class_weights} class weights`
+        : `, each head's default class weights (a fixed frame for ${
+          HEAD_NAMES.filter((h) => HEADS[h].classWeights.value === "fixed").join(", ")
+        }; learned for the others)`
     }; ${b.steps} steps of ${b.batch} images, ${
       b.optimizer === "adamw" ? "AdamW" : "SGD"
     } lr ${b.lr}${lrNote(r.arms)} (cosine, warm-up ${b.warmup_steps}), seed ${b.seed}`,
