@@ -20,7 +20,7 @@ import { Embedder } from "../train/embedder.ts";
 import { HEAD_NAMES, HEADS, resolveHead } from "../train/heads.ts";
 import { type LoopResult, runLoop } from "../train/loop.ts";
 import { readLog, TrainLog, writeCurves } from "../train/run_log.ts";
-import { Trainer } from "../train/trainer.ts";
+import { headRows, Trainer } from "../train/trainer.ts";
 import { loadValidation } from "../train/validate.ts";
 import { writeFileAtomic } from "../format/safetensors.ts";
 import { InputError, UsageError } from "./errors.ts";
@@ -420,12 +420,11 @@ async function run(args: string[], io: Io): Promise<number> {
         }…)`,
     );
 
-    if (config.class_weights === "fixed" && modelConfig.embedding_dim > data.classes) {
+    const rows = headRows(config, data.classes, modelConfig.embedding_dim);
+    if (rows > data.classes) {
       await log.line(
         `train: fixed class weights: ${data.classes} classes in ${modelConfig.embedding_dim} dimensions; ` +
-          `the frame is completed with ${
-            modelConfig.embedding_dim - data.classes
-          } directions no class has`,
+          `the frame is completed with ${rows - data.classes} directions no class has`,
       );
     }
     const gpu = await getGpu();

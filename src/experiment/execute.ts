@@ -23,7 +23,7 @@ export interface TrainBudget {
   lr: number;
   /** train's --optimizer (sgd or adamw). */
   optimizer: string;
-  /** train's --class-weights for every arm; absent: train's default (learned). */
+  /** train's --class-weights for every arm; absent: each head's default (train's). */
   class_weights?: string;
   warmup_steps: number;
   seed: number;
