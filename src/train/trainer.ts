@@ -134,7 +134,7 @@ export class Trainer {
   initialise(): void {
     const c = this.opts.config;
     this.model.loadState(initParams(this.model.net, c.seed));
-    const D = this.opts.model.embedding_dim, K = headRows(c, this.opts.data.classes, D);
+    const { K, D } = this.head.shape; // K: headRows(), as the head was built
     const bias = HEADS[this.opts.head.name].normalised ? undefined : new Float32Array(K);
     const init = c.class_weights === "fixed" ? frameHeadWeights : initHeadWeights;
     this.head.writeWeights(init(K, D, c.seed), bias);

@@ -337,15 +337,16 @@ export function frameHeadWeights(K: number, D: number, seed: number): Float32Arr
     norm = Math.sqrt(norm);
     for (let i = 0; i < len; i++) va[i] /= norm;
   }
+  // Row k of the frame: row k of v (K ≤ D) or entry k of each of v's D columns (K > D).
+  const at = K <= D
+    ? (k: number, d: number) => v[k * D + d]
+    : (k: number, d: number) => v[d * K + k];
   const w = new Float32Array(K * D);
   for (let k = 0; k < K; k++) {
     let norm = 0;
-    for (let d = 0; d < D; d++) {
-      const x = K <= D ? v[k * D + d] : v[d * K + k];
-      norm += x * x;
-    }
+    for (let d = 0; d < D; d++) norm += at(k, d) * at(k, d);
     norm = Math.sqrt(norm);
-    for (let d = 0; d < D; d++) w[k * D + d] = (K <= D ? v[k * D + d] : v[d * K + k]) / norm;
+    for (let d = 0; d < D; d++) w[k * D + d] = at(k, d) / norm;
   }
   return w;
 }
