@@ -1,6 +1,6 @@
-// WGSL for dense convolutions whose reduction is short — the 3-channel stem and the 1×1
-// strided shortcuts — generated per layer shape at run time: the forward pass and, for 1×1
-// strided layers, the input gradient, read and written in NCHW directly.
+// WGSL for dense convolutions whose reduction is short — the 3-channel stem, layers of up
+// to 32 channels and the 1×1 strided shortcuts — generated per layer shape at run time:
+// forward, input gradient and weight gradient, read and written in NCHW directly.
 //
 // Why: the implicit GEMMs (conv2d_gen.ts) first pack the input into a padded channel-last
 // copy; with 3 input channels, or a 1×1 layer that reads a quarter of its input, that
@@ -25,11 +25,10 @@ export interface DirectSpec {
   V4: boolean;
   /**
    * Forward: input channels when fewer than 4 (the stem), compiled in so that no load or
-   * multiply is spent on the padding channel; 0 otherwise. Input gradient: 4 when the
-   * weight rows can be read as vec4s (dx channels a multiple of 4), 0 otherwise.
+   * multiply is spent on the padding channel; 0 otherwise.
    */
   CIN: number;
-  /** Forward: the packed weight's vec4 count when it is bound as a uniform buffer, else 0. */
+  /** The packed weight's vec4 count when it is bound as a uniform buffer, else 0. */
   UW?: number;
 }
 
@@ -179,72 +178,6 @@ export function directForwardWgsl(d: DirectSpec): string {
 }
 
 /**
- * Input gradient of a 1×1 layer with stride S and no padding:
- *   dx[n, ci, ih, iw] (+)= Σ_co w[co, ci] · dy[n, co, ih / S, iw / S]  where S divides ih and iw,
- * and 0 elsewhere. TW is a multiple of S. Here the uniforms' H, W are dy's size, OH, OW dx's,
- * Cin counts dy's channels (the layer's Cout) and Cout dx's.
- * Grid: x·y fold the pixel tiles N·OH·⌈OW / TW⌉ of dx, z = ⌈Cout / TC⌉ channel blocks.
- */
-export function directBackwardInput1x1Wgsl(d: DirectSpec): string {
-  const { S, TW, TC } = d;
-  if (d.KH !== 1 || d.KW !== 1 || d.P !== 0 || TW % S !== 0) {
-    throw new Error(
-      "direct 1×1 input gradient: needs a 1×1 kernel, no padding, TW a multiple of S",
-    );
-  }
-  const U = TW / S;
-  const L: string[] = [
-    header(`direct 1×1/${S} input gradient`, "dy", "dx", d.V4).replace(
-      "var<storage, read> w: array<f32>",
-      `var<storage, read> ${d.CIN === 4 ? "w4: array<vec4<f32>>" : "w: array<f32>"}`,
-    ),
-  ];
-  if (d.CIN === 4 && TC % 4 !== 0) {
-    throw new Error("direct 1×1 input gradient: TC must be a multiple of 4");
-  }
-  L.push(`  let ow0 = (lane - q * p.OWB) * ${TW}u;
-  let c0 = wg.z * ${TC}u;
-  let live = oh % ${S}u == 0u;
-  let dyRow = (oh / ${S}u) * p.W;`);
-  for (let u = 0; u < U; u++) L.push(`  let ok${u} = live && ow0 / ${S}u + ${u}u < p.W;`);
-  for (let cc = 0; cc < TC; cc++) {
-    L.push(`  let wc${cc} = min(c0 + ${cc}u, p.Cout - 1u);`);
-    for (let t = 0; t < TW; t++) L.push(`  var a${cc}_${t} = 0.0;`);
-  }
-  // Rows that no output pixel reads get zeros; only their stores remain.
-  L.push(`  if (live) {`);
-  L.push(`  for (var co = 0u; co < p.Cin; co++) {`);
-  L.push(`    let b = (n * p.Cin + co) * p.H * p.W + dyRow;`);
-  for (let u = 0; u < U; u++) {
-    L.push(`    let d${u} = select(0.0, dy[b + min(ow0 / ${S}u + ${u}u, p.W - 1u)], ok${u});`);
-  }
-  if (d.CIN === 4) {
-    // Four dx channels' weights in one vec4: w[co, c0 … c0 + 3] (c0 a multiple of 4).
-    for (let g = 0; g < TC / 4; g++) {
-      L.push(`    let w${g} = w4[(co * p.Cout + min(c0 + ${4 * g}u, p.Cout - 4u)) / 4u];`);
-      for (let k = 0; k < 4; k++) {
-        for (let u = 0; u < U; u++) {
-          const a = `a${4 * g + k}_${u * S}`;
-          L.push(`    ${a} = fma(d${u}, w${g}.${"xyzw"[k]}, ${a});`);
-        }
-      }
-    }
-  } else {
-    for (let cc = 0; cc < TC; cc++) {
-      L.push(`    let w${cc} = w[co * p.Cout + wc${cc}];`);
-      for (let u = 0; u < U; u++) {
-        L.push(`    a${cc}_${u * S} = fma(d${u}, w${cc}, a${cc}_${u * S});`);
-      }
-    }
-  }
-  L.push(`  }`);
-  L.push(`  }`);
-  L.push(...store("dx", "p.Cout", TC, TW, d.V4));
-  L.push(`}`);
-  return L.join("\n") + "\n";
-}
-
-/**
  * Input gradient of a dense layer with a K×K kernel and stride S (any padding):
  *   dx[n, ci, ih, iw] (+)= Σ_{co, ky, kx} dy[n, co, oh, ow] · w[co, ci, ky, kx]
  * over the taps with ih + P − ky = S·oh and iw + P − kx = S·ow. An invocation computes an
@@ -334,8 +267,10 @@ export function directBackwardInputWgsl(d: DirectSpec): string {
     }
   }
   L.push(`  }`);
+  // A row no tap reaches is all zeros: accumulating, it is left as it is.
+  const reached = new Set(rows.map((r) => r.o));
   for (let r = 0; r < S; r++) {
-    L.push(`  {`);
+    L.push(reached.has(r) ? `  {` : `  if (p.accumulate == 0u) {`);
     L.push(`  let oh = rb * ${S}u + ${r}u;`);
     L.push(`  if (oh < p.OH) {`);
     L.push(...store("dx", "p.Cout", TC, TW, d.V4, (cc, t) => acc(cc, r, t)));

@@ -136,6 +136,18 @@ const cases: [string, Conv2dShape][] = [
     pad: 0,
     groups: 1,
   }],
+  ["1×1/2 shortcut 40→12, 11×13 (32 dx channels per lane, weight bound as it is)", {
+    N: 2,
+    Cin: 40,
+    H: 11,
+    W: 13,
+    Cout: 12,
+    kh: 1,
+    kw: 1,
+    stride: 2,
+    pad: 0,
+    groups: 1,
+  }],
   ["1×1/3 shortcut 12→5, 10×9", {
     N: 3,
     Cin: 12,

@@ -35,8 +35,13 @@ export class Tensor {
   }
 }
 
-export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC |
-  GPUBufferUsage.COPY_DST;
+/**
+ * Every tensor buffer may also be bound as a uniform buffer: a small weight read the same by
+ * every lane (a 1×1 convolution's, conv2d.ts) is then bound as it is, where llvmpipe loads
+ * it once per SIMD batch rather than once per lane, with no packed copy.
+ */
+export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM |
+  GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 /** Builds a uniform block from typed fields in WGSL order (each field 4 bytes, 16-byte padded). */
 export function params(fields: readonly (readonly ["u32" | "i32" | "f32", number])[]): ArrayBuffer {
