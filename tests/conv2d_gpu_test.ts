@@ -2,7 +2,8 @@
 // weight gradient on shapes that are not multiples of the tiles (odd channel counts, odd
 // batches, ragged images, several channel blocks), strides 1, 2 and 3, padding 0/1/2/3,
 // kernels 1×1, 2×3, 3×2, 3×3, 5×3, 5×5, 7×7, groups 1, 2, 3, 4 and depthwise — every kernel
-// family: the packed GEMMs, the direct kernels (up to 32 input channels, strided 1×1), the
+// family: the packed GEMMs, the direct kernels (up to 32 input channels, 48 for the weight
+// gradient; strided 1×1 layers and 1×1 layers on maps of up to 16 pixels), the
 // depthwise and narrow-group kernels; accumulate; and bit-identical reruns.
 import { assert, assertEquals } from "@std/assert";
 import { type Dispatch, getGpu, type Gpu, type Tensor } from "../src/gpu/device.ts";
@@ -280,9 +281,21 @@ const cases: [string, Conv2dShape][] = [
     pad: 0,
     groups: 1,
   }],
-  ["several GEMM tiles: 40→37 at 12×12", {
+  ["1×1/1 44→36 on a 3×4 map (direct forward and input gradient)", {
+    N: 3,
+    Cin: 44,
+    H: 3,
+    W: 4,
+    Cout: 36,
+    kh: 1,
+    kw: 1,
+    stride: 1,
+    pad: 0,
+    groups: 1,
+  }],
+  ["several GEMM tiles: 52→37 at 12×12", {
     N: 2,
-    Cin: 40,
+    Cin: 52,
     H: 12,
     W: 12,
     Cout: 37,

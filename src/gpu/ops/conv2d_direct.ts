@@ -21,6 +21,17 @@ export function isStrided1x1(s: Conv2dShape): boolean {
 }
 
 /**
+ * A stride-1 1×1 layer on a map of at most 16 pixels (resnet-lite's last shortcut, 96→128
+ * at 4×4): the direct forward and input gradient beat the packed GEMM there (7.1–7.8 →
+ * 9.9–10.7 and 8.5–9.8 → 12.8–13.1 GFLOP/s, same hour), not from 7×7 on (mobilefacenet's
+ * 512→256 @7: 1.3–1.6× slower).
+ */
+export function isTiny1x1(s: Conv2dShape): boolean {
+  return s.groups === 1 && s.kh === 1 && s.kw === 1 && s.stride === 1 && s.pad === 0 &&
+    s.H * s.W <= 16;
+}
+
+/**
  * Forward shapes the direct kernel beats the packed GEMM on (bench_kernels.ts, 2026-12-02):
  * the stem, strided 1×1 shortcuts, layers of up to 16 input channels, whose packed copy costs
  * as much as the GEMM (resnet-lite's 16→16 3×3/2: 6.2 → 3.7 ms; 16→16 3×3 @32, median
@@ -29,7 +40,7 @@ export function isStrided1x1(s: Conv2dShape): boolean {
  */
 export function directForwardFits(s: Conv2dShape): boolean {
   return s.groups === 1 && s.kh * s.kw <= 49 &&
-    (s.Cin <= 16 || isStrided1x1(s) || (s.Cin <= 32 && s.stride === 1));
+    (s.Cin <= 16 || isStrided1x1(s) || isTiny1x1(s) || (s.Cin <= 32 && s.stride === 1));
 }
 
 /**
@@ -40,16 +51,18 @@ export function directForwardFits(s: Conv2dShape): boolean {
  * which gave a lane one dx row, so that half the lanes of a batch only stored zeros).
  */
 export function directBackwardInputFits(s: Conv2dShape): boolean {
-  return s.groups === 1 && s.kh * s.kw <= 49 && (isStrided1x1(s) || s.Cin <= 32);
+  return s.groups === 1 && s.kh * s.kw <= 49 && (isStrided1x1(s) || isTiny1x1(s) || s.Cin <= 32);
 }
 
 /**
  * Weight-gradient shapes the direct kernel beats the GEMM and its packed copy of x on: the
- * stem, strided 1×1 shortcuts and layers of up to 32 input channels (resnet-lite's 16→16
- * 3×3/2: 7.3 → 10.5 GFLOP/s, 16→48 3×3 @16: 12 → 17; 32→32 3×3 @32 about even).
+ * stem, strided 1×1 shortcuts and layers of up to 48 input channels (resnet-lite's 16→16
+ * 3×3/2: 7.3 → 10.5 GFLOP/s, 16→48 3×3 @16: 12 → 17; 32→32 3×3 @32 about even; 48→48
+ * 3×3/2 @16 15.6–17.4 → 17.2–19.3, 48→96 3×3 @8 21–22.5 → 27; at 64 channels even, at 96
+ * 2× slower).
  */
 export function directWeightGradFits(s: Conv2dShape): boolean {
-  return s.groups === 1 && s.kh * s.kw <= 49 && (s.Cin <= 32 || isStrided1x1(s));
+  return s.groups === 1 && s.kh * s.kw <= 49 && (s.Cin <= 48 || isStrided1x1(s));
 }
 
 async function launch(
@@ -133,7 +146,7 @@ export async function directBackwardInput(
   // 8 channels on resnet-lite's three shortcuts and 32→64 @32 (TC 8/16/32 × TW 16/32/64).
   const TW = s.stride * Math.ceil(Math.min(s.W, Math.floor(64 / s.stride)) / s.stride);
   const TC = Math.min(
-    isStrided1x1(s) ? 4 * Math.max(1, Math.min(8, Math.floor(128 / (TW / s.stride)))) : 8,
+    s.kh * s.kw === 1 ? 4 * Math.max(1, Math.min(8, Math.floor(128 / (TW / s.stride)))) : 8,
     4 * Math.ceil(s.Cin / 4),
   );
   const UW = uniform ? t.wPacked.size / 4 : 0;
