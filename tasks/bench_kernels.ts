@@ -9,7 +9,7 @@
 // And it measures each op's memory ceiling: how fast a streaming kernel moves the floats the
 // op must at least read and write once — the bound for layers with little arithmetic per value.
 //
-//   deno run --allow-read --allow-env tasks/bench_kernels.ts [--quick] [--json] [--filter TEXT]
+//   deno run --allow-read --allow-env tasks/bench_kernels.ts [--quick] [--json] [--filter TEXT|TEXT…]
 import process from "node:process";
 import { type Dispatch, getGpu, type Gpu, type Tensor } from "../src/gpu/device.ts";
 import { matmul, type MatmulShape } from "../src/gpu/ops/matmul.ts";
@@ -50,7 +50,7 @@ export interface KernelFigure {
 export interface BenchOptions {
   /** Fewer shapes and repeats (a smoke run). */
   quick?: boolean;
-  /** Keep only cases whose kernel or shape contains this text. */
+  /** Keep only cases whose kernel or shape contains this text (or one of `a|b|…`). */
   filter?: string;
   /** Called with each figure as it is measured. */
   onFigure?: (f: KernelFigure) => void;
@@ -209,9 +209,10 @@ function cases(quick: boolean): Case[] {
 export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigure[]> {
   const gpu = await getGpu();
   const figures: KernelFigure[] = [];
-  const filter = opts.filter?.toLowerCase();
+  const any = opts.filter?.toLowerCase().split("|").filter(Boolean);
   for (const c of cases(!!opts.quick)) {
-    if (filter && !`${c.kernel} ${c.shape}`.toLowerCase().includes(filter)) continue;
+    const name = `${c.kernel} ${c.shape}`.toLowerCase();
+    if (any && !any.some((f) => name.includes(f))) continue;
     const { dispatches, tensors } = await c.build(gpu);
     gpu.run(dispatches); // compile and warm up
     await gpu.sync();

@@ -281,9 +281,9 @@ const cases: [string, Conv2dShape][] = [
     pad: 0,
     groups: 1,
   }],
-  ["1×1/1 44→36 on a 3×4 map (direct forward and input gradient)", {
+  ["1×1/1 60→36 on a 3×4 map (direct kernels in all three directions)", {
     N: 3,
-    Cin: 44,
+    Cin: 60,
     H: 3,
     W: 4,
     Cout: 36,

@@ -59,10 +59,10 @@ export function directBackwardInputFits(s: Conv2dShape): boolean {
  * stem, strided 1×1 shortcuts and layers of up to 48 input channels (resnet-lite's 16→16
  * 3×3/2: 7.3 → 10.5 GFLOP/s, 16→48 3×3 @16: 12 → 17; 32→32 3×3 @32 about even; 48→48
  * 3×3/2 @16 15.6–17.4 → 17.2–19.3, 48→96 3×3 @8 21–22.5 → 27; at 64 channels even, at 96
- * 2× slower).
+ * 2× slower), and tiny-map 1×1 layers (96→128 @4: 6.6 → 8.6–9.6).
  */
 export function directWeightGradFits(s: Conv2dShape): boolean {
-  return s.groups === 1 && s.kh * s.kw <= 49 && (s.Cin <= 48 || isStrided1x1(s));
+  return s.groups === 1 && s.kh * s.kw <= 49 && (s.Cin <= 48 || isStrided1x1(s) || isTiny1x1(s));
 }
 
 async function launch(
@@ -172,7 +172,7 @@ export async function directBackwardInput(
 
 /**
  * Sums per invocation of the direct weight gradient: TC output × TI input channels × taps,
- * over TW pixels of a row per tile. The stem and strided 1×1 layers take all input channels
+ * over TW pixels of a row per tile. The stem and 1×1 layers take all input channels
  * (TI up to 16) and as many output channels as fit 256 sums (a power of two, so that channel
  * blocks divide the usual widths). Wider layers read far more x than dy per sum that way, so
  * there TC = 16 output channels share each x load and TI = 2 (288 sums for a 3×3 kernel):
@@ -181,7 +181,7 @@ export async function directBackwardInput(
 function weightGradTiles(s: Conv2dShape): { TC: number; TI: number; TW: number } {
   const khw = s.kh * s.kw;
   const pow2 = (v: number) => 2 ** Math.floor(Math.log2(Math.max(1, v)));
-  if (s.Cin <= 4 || isStrided1x1(s)) {
+  if (s.Cin <= 4 || khw === 1) {
     const TI = Math.max(1, Math.min(s.Cin, 16, Math.floor(256 / khw)));
     return { TI, TC: Math.min(s.Cout, 16, pow2(256 / (TI * khw))), TW: 4 };
   }
