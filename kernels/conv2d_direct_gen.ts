@@ -230,9 +230,13 @@ export function directBackwardInputWgsl(d: DirectSpec): string {
     L.push(`  let iw${id(a)} = u32(clamp(v0 + ${a}, 0, i32(p.W) - 1));`);
   }
   const acc = (cc: number, r: number, t: number) => `a${cc}_${r}_${t}`;
+  // Only pixels some tap reaches get a sum (a 1×1/2 block: a quarter); the rest store 0.
+  const hit = new Set(rows.flatMap((r) => cols.map((c) => `${r.o}_${c.o}`)));
   for (let cc = 0; cc < TC; cc++) {
     for (let r = 0; r < S; r++) {
-      for (let t = 0; t < TW; t++) L.push(`  var ${acc(cc, r, t)} = 0.0;`);
+      for (let t = 0; t < TW; t++) {
+        if (hit.has(`${r}_${t}`)) L.push(`  var ${acc(cc, r, t)} = 0.0;`);
+      }
     }
   }
   L.push(`  for (var co = 0u; co < p.Cin; co++) {`);
@@ -267,13 +271,36 @@ export function directBackwardInputWgsl(d: DirectSpec): string {
     }
   }
   L.push(`  }`);
-  // A row no tap reaches is all zeros: accumulating, it is left as it is.
+  // A row no tap reaches is all zeros: accumulating, it is left as it is; else a loop
+  // (not unrolled: a 1×1/2 block's unrolled zero stores doubled its compile time) clears it.
   const reached = new Set(rows.map((r) => r.o));
+  const V = d.V4 ? 4 : 1;
   for (let r = 0; r < S; r++) {
     L.push(reached.has(r) ? `  {` : `  if (p.accumulate == 0u) {`);
     L.push(`  let oh = rb * ${S}u + ${r}u;`);
     L.push(`  if (oh < p.OH) {`);
-    L.push(...store("dx", "p.Cout", TC, TW, d.V4, (cc, t) => acc(cc, r, t)));
+    if (reached.has(r)) {
+      L.push(
+        ...store(
+          "dx",
+          "p.Cout",
+          TC,
+          TW,
+          d.V4,
+          (cc, t) => hit.has(`${r}_${t}`) ? acc(cc, r, t) : "0.0",
+        ),
+      );
+    } else {
+      L.push(`    for (var cc = 0u; cc < ${TC}u; cc++) {
+      if (c0 + cc >= p.Cout) { break; }
+      let o = ((n * p.Cout + c0 + cc) * p.OH + oh) * p.OW + ow0;
+      for (var t = 0u; t < ${TW / V}u; t++) {
+        if (ow0 + ${V}u * t < p.OW) { dx[o${d.V4 ? " / 4u" : ""} + t] = ${
+        d.V4 ? "vec4(0.0)" : "0.0"
+      }; }
+      }
+    }`);
+    }
     L.push(`  }`);
     L.push(`  }`);
   }

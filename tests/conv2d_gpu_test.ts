@@ -137,12 +137,12 @@ const cases: [string, Conv2dShape][] = [
     pad: 0,
     groups: 1,
   }],
-  ["1×1/2 shortcut 40→12, 11×13 (32 dx channels per lane, weight bound as it is)", {
+  ["1×1/2 shortcut 40→64, 11×13 (32 channels per lane both ways, weight bound as it is)", {
     N: 2,
     Cin: 40,
     H: 11,
     W: 13,
-    Cout: 12,
+    Cout: 64,
     kh: 1,
     kw: 1,
     stride: 2,
