@@ -47,7 +47,7 @@ export function directForwardFits(s: Conv2dShape): boolean {
  * Input-gradient shapes the direct kernel beats the per-phase GEMMs and their padded copy
  * of dy on: dx of up to 32 channels (resnet-lite's 16→16 3×3/2: 10.6 → 4.8 ms; 16→48 3×3
  * @16: 12.6 → 27 GFLOP/s; 32→64 3×3/2: 12 → 17; from 48 channels on the GEMM is as fast or
- * faster), and strided 1×1 layers (since 2026-12-02: 1.3–1.6× faster than their former kernel,
+ * faster), and strided 1×1 layers (since 2026-12-02: 1.7–2.2× faster than their former kernel,
  * which gave a lane one dx row, so that half the lanes of a batch only stored zeros).
  */
 export function directBackwardInputFits(s: Conv2dShape): boolean {
@@ -144,10 +144,10 @@ export async function directBackwardInput(
 ): Promise<Dispatch[]> {
   const { OH, OW } = conv2dOutputSize(s);
   // An S × TW block of dx (up to 64 pixels, whole rows of up to 64/S) for 8 channels per
-  // invocation: measured best on resnet-lite's 16→16 3×3/2 (TC 4…16 × TW 8…32). A strided
-  // 1×1 layer's dy value feeds one multiply-add per channel, not one per tap, so there 32
-  // channels share it (up to 512 sums: TW / S ≤ 16 pixels get one): 1.8–2.2× faster than
-  // 8 channels on resnet-lite's three shortcuts and 32→64 @32 (TC 8/16/32 × TW 16/32/64).
+  // invocation: measured best on resnet-lite's 16→16 3×3/2 (TC 4…16 × TW 8…32). A 1×1
+  // layer's dy value feeds one multiply-add per channel, not one per tap, so there up to 32
+  // channels share it (at most 512 sums: 32 channels for up to 16 reached pixels): 1.2–2×
+  // faster than 8 on resnet-lite's strided shortcuts and 32→64 @32 (TC 8/16/32 × TW 16/32/64).
   const TW = s.stride * Math.ceil(Math.min(s.W, Math.floor(64 / s.stride)) / s.stride);
   const TC = Math.min(
     s.kh * s.kw === 1 ? 4 * Math.max(1, Math.min(8, Math.floor(128 / (TW / s.stride)))) : 8,
