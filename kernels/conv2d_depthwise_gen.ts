@@ -30,13 +30,18 @@ export interface DepthwiseSpec {
   /** The layer's input and output channels per group (1 and 1 for depthwise). */
   CG: number;
   COG: number;
+  /**
+   * Forward kernel only: output planes per invocation — 1, or all of a group's (COG; CG when
+   * transposed), which then share every load of the group's source planes.
+   */
+  PER?: number;
 }
 
 /** A name that identifies the generated text (the pipeline cache key). */
 export function depthwiseKernelName(kind: string, d: DepthwiseSpec, flip = false): string {
   return `conv2d_depthwise_${kind}_${d.KH}x${d.KW}s${d.S}p${d.PH}x${d.PW}t${d.TH}x${d.TW}g${d.CG}x${d.COG}${
     d.V4 ? "v" : ""
-  }${flip ? "f" : ""}`;
+  }${flip ? "f" : ""}${(d.PER ?? 1) > 1 ? `o${d.PER}` : ""}`;
 }
 
 const LANE = `  let lane = (wg.x + wg.y * p.gx) * 64u + li;
@@ -74,7 +79,10 @@ ${DIVIDE_WGSL}
 `;
 }
 
-/** Lane → (output plane, tile row oh0, tile column ow0, image n, channel c) over OH × OW. */
+/**
+ * Lane → (output plane, tile row oh0, tile column ow0, image n, channel c) over OH × OW; with
+ * several output planes per invocation, `plane` and c count groups (p.C groups per image).
+ */
 const TILE_INDEX = (TH: number, TW: number) =>
   `  let q = divide(lane, p.OWB, p.invOWB);
   let ow0 = (lane - q * p.OWB) * ${TW}u;
@@ -92,17 +100,32 @@ const TILE_INDEX = (TH: number, TW: number) =>
 function sources(L: string[], d: DepthwiseSpec, transposed: boolean, flip: boolean): number {
   const khw = d.KH * d.KW;
   const per = transposed ? d.CG : d.COG, count = transposed ? d.COG : d.CG;
-  L.push(`  let g = c / ${per}u;`);
+  const PER = d.PER ?? 1;
+  L.push(PER > 1 ? `  let g = c;` : `  let g = c / ${per}u;`);
   for (let j = 0; j < count; j++) {
     L.push(`  let sp${j} = (n * p.Cs + g * ${count}u + ${j}u) * p.H;`);
-    const row = transposed
-      ? `((g * ${d.COG}u + ${j}u) * ${d.CG}u + c - g * ${d.CG}u)`
-      : `(c * ${d.CG}u + ${j}u)`;
-    for (let k = 0; k < khw; k++) {
-      L.push(`  let w${j}_${k} = w[${row} * ${khw}u + ${flip ? khw - 1 - k : k}u];`);
+    for (let o = 0; o < PER; o++) {
+      // Output plane c (or, PER > 1, the group's o-th): its weight row for source j.
+      const oc = PER > 1 ? `${o}u` : transposed ? `c - g * ${d.CG}u` : `c - g * ${d.COG}u`;
+      const row = transposed
+        ? `((g * ${d.COG}u + ${j}u) * ${d.CG}u + ${oc})`
+        : `((g * ${d.COG}u + ${oc}) * ${d.CG}u + ${j}u)`;
+      for (let k = 0; k < khw; k++) {
+        L.push(`  let ${weight(d, o, j, k)} = w[${row} * ${khw}u + ${flip ? khw - 1 - k : k}u];`);
+      }
     }
   }
   return count;
+}
+
+/** Tap k of source j for output o (of PER) — w{j}_{k} with one output per invocation. */
+function weight(d: DepthwiseSpec, o: number, j: number, k: number): string {
+  return (d.PER ?? 1) > 1 ? `w${o}_${j}_${k}` : `w${j}_${k}`;
+}
+
+/** The accumulator of output o (of PER), tile row th, column t. */
+function acc(d: DepthwiseSpec, o: number, th: number, t: number): string {
+  return (d.PER ?? 1) > 1 ? `a${o}_${th}_${t}` : `a${th}_${t}`;
 }
 
 /**
@@ -110,23 +133,30 @@ function sources(L: string[], d: DepthwiseSpec, transposed: boolean, flip: boole
  * multiples of 4, so every row of four starts aligned; llvmpipe stores element by element
  * per lane, and the per-element tests and stores cost more than the arithmetic).
  */
-function storeTile(dst: string, TH: number, TW: number, v4: boolean): string[] {
+function storeTile(
+  dst: string,
+  TH: number,
+  TW: number,
+  v4: boolean,
+  plane = "plane",
+  a = (th: number, t: number) => `a${th}_${t}`,
+): string[] {
   const L: string[] = [];
   const put = (at: string, v: string) =>
     `if (p.accumulate != 0u) { ${dst}[${at}] += ${v}; } else { ${dst}[${at}] = ${v}; }`;
   for (let th = 0; th < TH; th++) {
     L.push(`  if (oh0 + ${th}u < p.OH) {`);
-    L.push(`    let o${th} = (plane * p.OH + oh0 + ${th}u) * p.OW + ow0;`);
+    L.push(`    let o${th} = (${plane} * p.OH + oh0 + ${th}u) * p.OW + ow0;`);
     if (v4) {
       for (let g = 0; g < TW / 4; g++) {
-        const v = [0, 1, 2, 3].map((k) => `a${th}_${4 * g + k}`).join(", ");
+        const v = [0, 1, 2, 3].map((k) => a(th, 4 * g + k)).join(", ");
         L.push(
           `    if (ow0 + ${4 * g}u < p.OW) { ${put(`o${th} / 4u + ${g}u`, `vec4(${v})`)} }`,
         );
       }
     } else {
       for (let t = 0; t < TW; t++) {
-        L.push(`    if (ow0 + ${t}u < p.OW) { ${put(`o${th} + ${t}u`, `a${th}_${t}`)} }`);
+        L.push(`    if (ow0 + ${t}u < p.OW) { ${put(`o${th} + ${t}u`, a(th, t))} }`);
       }
     }
     L.push(`  }`);
@@ -170,9 +200,14 @@ function rowTaps(
   return out;
 }
 
-function zeroTile(L: string[], TH: number, TW: number): void {
+function zeroTile(
+  L: string[],
+  TH: number,
+  TW: number,
+  a = (th: number, t: number) => `a${th}_${t}`,
+): void {
   for (let th = 0; th < TH; th++) {
-    for (let t = 0; t < TW; t++) L.push(`  var a${th}_${t} = 0.0;`);
+    for (let t = 0; t < TW; t++) L.push(`  var ${a(th, t)} = 0.0;`);
   }
 }
 
@@ -194,7 +229,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
 ${LANE}
 ${TILE_INDEX(TH, TW)}`);
   const count = sources(L, d, transposed, transposed);
-  zeroTile(L, TH, TW);
+  const PER = d.PER ?? 1;
+  for (let o = 0; o < PER; o++) zeroTile(L, TH, TW, (th, t) => acc(d, o, th, t));
   L.push(`  let row0 = i32(oh0 * ${S}u) - ${PH};`);
   L.push(`  let col0 = i32(ow0 * ${S}u) - ${PW};`);
   columnTests(L, cols);
@@ -202,14 +238,19 @@ ${TILE_INDEX(TH, TW)}`);
     for (let j = 0; j < rows; j++) {
       loadRow(L, "x", `${src}_${j}`, `sp${src}`, j, cols);
       for (const { th, ky, kx } of rowTaps(j, d)) {
-        for (let t = 0; t < TW; t++) {
-          const r = `r${src}_${j}_${t * S + kx}`;
-          L.push(`  a${th}_${t} = fma(${r}, w${src}_${ky * KW + kx}, a${th}_${t});`);
+        for (let o = 0; o < PER; o++) {
+          for (let t = 0; t < TW; t++) {
+            const r = `r${src}_${j}_${t * S + kx}`, a = acc(d, o, th, t);
+            L.push(`  ${a} = fma(${r}, ${weight(d, o, src, ky * KW + kx)}, ${a});`);
+          }
         }
       }
     }
   }
-  L.push(...storeTile("y", TH, TW, d.V4));
+  for (let o = 0; o < PER; o++) {
+    const plane = PER > 1 ? `(plane * ${PER}u + ${o}u)` : "plane";
+    L.push(`  {`, ...storeTile("y", TH, TW, d.V4, plane, (th, t) => acc(d, o, th, t)), `  }`);
+  }
   L.push(`}`);
   return L.join("\n") + "\n";
 }
@@ -279,11 +320,16 @@ ${TILE_INDEX(TH, TW)}`);
  *   part[s, co, k·CG + j] = Σ dy[n, co, oh, ow] · x[n, g·CG + j, oh·S − PH + ky, ow·S − PW + kx]
  * (g = co / COG) with all CG·KH·KW sums in registers; per tile it loads the TH·TW dy values
  * and the input values they cover once. conv2d_backward_weight_reduce.wgsl adds the chunks
- * in order.
+ * in order. With PER = COG a lane takes all output channels of group g (p.C counts groups
+ * then, and lane s·G + g), so the group's input values are loaded once for all of them.
  */
 export function depthwiseBackwardWeightWgsl(d: DepthwiseSpec): string {
   const { KH, KW, S, PH, PW, TH, TW, CG, COG } = d;
   const khw = KH * KW;
+  const PER = d.PER ?? 1;
+  if (PER !== 1 && PER !== COG) {
+    throw new Error("depthwise weight gradient: a lane takes one output channel or its group's");
+  }
   const rows = (TH - 1) * S + KH, cols = (TW - 1) * S + KW;
   const L: string[] = [];
   L.push(
@@ -318,23 +364,29 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
 ${LANE}
   let s = divide(lane, p.C, p.invC);
   let c = lane - s * p.C;
-  let g = c / ${COG}u;`,
+  let g = ${PER > 1 ? "c" : `c / ${COG}u`};`,
   );
-  for (let k = 0; k < khw * CG; k++) L.push(`  var g${k} = 0.0;`);
+  for (let o = 0; o < PER; o++) {
+    for (let k = 0; k < khw * CG; k++) L.push(`  var g${o}_${k} = 0.0;`);
+  }
   L.push(`  let end = min((s + 1u) * p.chunk, p.tiles);
   for (var i = s * p.chunk; i < end; i++) {
     let q = divide(i, p.OWB, p.invOWB);
     let ow0 = (i - q * p.OWB) * ${TW}u;
     let n = divide(q, p.OHB, p.invOHB);
     let oh0 = (q - n * p.OHB) * ${TH}u;
-    let plane = n * p.C + c;`);
+    let plane = (n * p.C + c) * ${PER}u;`);
   const B: string[] = [];
-  for (let th = 0; th < TH; th++) {
-    B.push(`  let dr${th} = (plane * p.OH + min(oh0 + ${th}u, p.OH - 1u)) * p.OW;`);
-    for (let t = 0; t < TW; t++) {
+  for (let o = 0; o < PER; o++) {
+    for (let th = 0; th < TH; th++) {
       B.push(
-        `  let d${th}_${t} = select(0.0, dy[dr${th} + min(ow0 + ${t}u, p.OW - 1u)], oh0 + ${th}u < p.OH && ow0 + ${t}u < p.OW);`,
+        `  let dr${o}_${th} = ((plane + ${o}u) * p.OH + min(oh0 + ${th}u, p.OH - 1u)) * p.OW;`,
       );
+      for (let t = 0; t < TW; t++) {
+        B.push(
+          `  let d${o}_${th}_${t} = select(0.0, dy[dr${o}_${th} + min(ow0 + ${t}u, p.OW - 1u)], oh0 + ${th}u < p.OH && ow0 + ${t}u < p.OW);`,
+        );
+      }
     }
   }
   B.push(`  let row0 = i32(oh0 * ${S}u) - ${PH};`);
@@ -345,18 +397,25 @@ ${LANE}
     for (let j = 0; j < rows; j++) {
       loadRow(B, "x", `${src}_${j}`, `sp${src}`, j, cols);
       for (const { th, ky, kx } of rowTaps(j, d)) {
-        const terms = Array.from(
-          { length: TW },
-          (_, t) => `d${th}_${t} * r${src}_${j}_${t * S + kx}`,
-        );
-        B.push(`  g${(ky * KW + kx) * CG + src} += ${terms.join(" + ")};`);
+        for (let o = 0; o < PER; o++) {
+          const terms = Array.from(
+            { length: TW },
+            (_, t) => `d${o}_${th}_${t} * r${src}_${j}_${t * S + kx}`,
+          );
+          B.push(`  g${o}_${(ky * KW + kx) * CG + src} += ${terms.join(" + ")};`);
+        }
       }
     }
   }
   L.push(...B.map((l) => "  " + l));
   L.push(`  }`);
-  L.push(`  let at = lane * ${khw * CG}u;`);
-  for (let k = 0; k < khw * CG; k++) L.push(`  part[at + ${k}u] = g${k};`);
+  // Output channel c (PER = 1), or the group's PER channels: slices lane·PER + o.
+  L.push(`  let at = lane * ${PER * khw * CG}u;`);
+  for (let o = 0; o < PER; o++) {
+    for (let k = 0; k < khw * CG; k++) {
+      L.push(`  part[at + ${o * khw * CG + k}u] = g${o}_${k};`);
+    }
+  }
   L.push(`}`);
   return L.join("\n") + "\n";
 }

@@ -221,6 +221,21 @@ const cases: [string, Conv2dShape][] = [
     pad: 1,
     groups: 3,
   }],
+  [
+    "narrow groups 6→12 in 3, 3×3/1 pad 1, 7×9 (4 output planes per lane; 2 in the input gradient)",
+    {
+      N: 2,
+      Cin: 6,
+      H: 7,
+      W: 9,
+      Cout: 12,
+      kh: 3,
+      kw: 3,
+      stride: 1,
+      pad: 1,
+      groups: 3,
+    },
+  ],
   ["2×3 kernel, pad 0", {
     N: 1,
     Cin: 4,

@@ -108,9 +108,10 @@ export async function depthwiseForward(
   label: string,
 ): Promise<Dispatch[]> {
   const { OH, OW } = conv2dOutputSize(s);
-  const d = spec(s, label, { outWidth: OW });
+  const d = { ...spec(s, label, { outWidth: OW }), PER: s.Cout / s.groups };
   const kernel = gpu.define(depthwiseKernelName("forward", d), () => depthwiseForwardWgsl(d));
-  const g = { N: s.N, C: s.Cout, Cs: s.Cin, H: s.H, W: s.W, OH, OW };
+  // Lanes per image: one per group, each computing all of its output planes.
+  const g = { N: s.N, C: s.groups, Cs: s.Cin, H: s.H, W: s.W, OH, OW };
   return [await tiled(gpu, kernel, { src: t.x, w: t.w, dst: t.y }, g, d, accumulate, label)];
 }
 
@@ -130,12 +131,15 @@ export async function depthwiseBackwardInput(
   const io = { src: t.dy, w: t.w, dst: t.dx };
   const PH = s.kh - 1 - s.pad, PW = s.kw - 1 - s.pad;
   if (s.stride === 1 && PH >= 0 && PW >= 0) {
-    const d = spec(s, label, { outWidth: s.W, stride: 1, pad: { PH, PW } });
+    const d = {
+      ...spec(s, label, { outWidth: s.W, stride: 1, pad: { PH, PW } }),
+      PER: s.Cin / s.groups,
+    };
     const kernel = gpu.define(
       depthwiseKernelName("forward", d, true),
       () => depthwiseForwardWgsl(d, true),
     );
-    return [await tiled(gpu, kernel, io, g, d, accumulate, label)];
+    return [await tiled(gpu, kernel, io, { ...g, C: s.groups }, d, accumulate, label)];
   }
   const d = spec(s, label, { outWidth: s.W, multipleOf: s.stride });
   const kernel = gpu.define(
@@ -158,11 +162,13 @@ export async function depthwiseBackwardWeight(
 ): Promise<Dispatch[]> {
   const { OH, OW } = conv2dOutputSize(s);
   const C = s.Cout, khw = s.kh * s.kw;
-  // The weight gradient stores no tile, so V4 plays no part.
-  const d = spec(s, label, { outWidth: 1 });
+  // The weight gradient stores no tile, so V4 plays no part. A lane per group: it loads the
+  // group's input values once for all of its output channels.
+  const d = { ...spec(s, label, { outWidth: 1 }), PER: s.Cout / s.groups };
+  const G = s.groups;
   const OHB = Math.ceil(OH / d.TH), OWB = Math.ceil(OW / d.TW), tiles = s.N * OHB * OWB;
-  const { splits, chunk } = chunking(C, tiles);
-  const lanes = splits * C;
+  const { splits, chunk } = chunking(G, tiles);
+  const lanes = splits * G;
   checkLanes(lanes, label);
   const part = gpu.tensor([splits, C, khw * d.CG], "conv2d.dw.partial");
   const groups = grid2d(gpu, Math.ceil(lanes / WG));
@@ -173,7 +179,7 @@ export async function depthwiseBackwardWeight(
   const sums = await gpu.dispatch(kernel, {
     label: `${label}: depthwise chunks`,
     uniforms: params([
-      ["u32", C],
+      ["u32", G],
       ["u32", s.Cin],
       ["u32", s.H],
       ["u32", s.W],
@@ -187,7 +193,7 @@ export async function depthwiseBackwardWeight(
       ["u32", groups[0]],
       ["f32", 1 / OWB],
       ["f32", 1 / OHB],
-      ["f32", 1 / C],
+      ["f32", 1 / G],
     ]),
     tensors: [t.dy, t.x, part],
     groups,
