@@ -31,8 +31,9 @@ export interface DepthwiseSpec {
   CG: number;
   COG: number;
   /**
-   * Forward kernel only: output planes per invocation — 1, or all of a group's (COG; CG when
-   * transposed), which then share every load of the group's source planes.
+   * Forward and weight-gradient kernels: output planes per invocation — 1, or all of a
+   * group's (COG; CG for the transposed forward), which then share every load of the
+   * group's source planes. The strided input gradient takes one plane per invocation.
    */
   PER?: number;
 }
