@@ -61,7 +61,8 @@ function spec(
 
 /**
  * One dispatch of a generated forward or input-gradient kernel over an OH × OW output
- * (src is H × W), tiles as `d` says.
+ * (src is H × W), tiles as `d` says; g.C planes per image get a lane each (the groups when
+ * the kernel computes a group's d.PER output planes per invocation).
  */
 async function tiled(
   gpu: Gpu,
