@@ -30,19 +30,13 @@ export interface DepthwiseSpec {
   /** The layer's input and output channels per group (1 and 1 for depthwise). */
   CG: number;
   COG: number;
-  /**
-   * Forward and weight-gradient kernels: output planes per invocation — 1, or all of a
-   * group's (COG; CG for the transposed forward), which then share every load of the
-   * group's source planes. The strided input gradient takes one plane per invocation.
-   */
-  PER?: number;
 }
 
 /** A name that identifies the generated text (the pipeline cache key). */
 export function depthwiseKernelName(kind: string, d: DepthwiseSpec, flip = false): string {
   return `conv2d_depthwise_${kind}_${d.KH}x${d.KW}s${d.S}p${d.PH}x${d.PW}t${d.TH}x${d.TW}g${d.CG}x${d.COG}${
     d.V4 ? "v" : ""
-  }${flip ? "f" : ""}${(d.PER ?? 1) > 1 ? `o${d.PER}` : ""}`;
+  }${flip ? "f" : ""}`;
 }
 
 const LANE = `  let lane = (wg.x + wg.y * p.gx) * 64u + li;
@@ -81,8 +75,8 @@ ${DIVIDE_WGSL}
 }
 
 /**
- * Lane → (output plane, tile row oh0, tile column ow0, image n, channel c) over OH × OW; with
- * several output planes per invocation, `plane` and c count groups (p.C groups per image).
+ * Lane → (plane, tile row oh0, tile column ow0, image n, channel c) over OH × OW: `plane`
+ * and c count output planes, or groups where a lane computes all of a group's planes.
  */
 const TILE_INDEX = (TH: number, TW: number) =>
   `  let q = divide(lane, p.OWB, p.invOWB);
@@ -98,35 +92,32 @@ const TILE_INDEX = (TH: number, TW: number) =>
  * c is an input channel of the layer), its group's COG output channels j and
  * w[g·COG + j, c − g·CG, k] (k rotated by 180° with `flip`).
  */
-function sources(L: string[], d: DepthwiseSpec, transposed: boolean, flip: boolean): number {
+function sources(
+  L: string[],
+  d: DepthwiseSpec,
+  transposed: boolean,
+  flip: boolean,
+  planes: number,
+): number {
   const khw = d.KH * d.KW;
   const per = transposed ? d.CG : d.COG, count = transposed ? d.COG : d.CG;
-  const PER = d.PER ?? 1;
-  L.push(PER > 1 ? `  let g = c;` : `  let g = c / ${per}u;`);
+  // A lane takes a whole group (c is the group) or one of its `per` planes.
+  const whole = planes === per;
+  L.push(whole ? `  let g = c;` : `  let g = c / ${per}u;`);
   for (let j = 0; j < count; j++) {
     L.push(`  let sp${j} = (n * p.Cs + g * ${count}u + ${j}u) * p.H;`);
-    for (let o = 0; o < PER; o++) {
-      // Output plane c (or, PER > 1, the group's o-th): its weight row for source j.
-      const oc = PER > 1 ? `${o}u` : transposed ? `c - g * ${d.CG}u` : `c - g * ${d.COG}u`;
+    for (let o = 0; o < planes; o++) {
+      // The lane's o-th output plane within the group: its weight row for source j.
+      const oc = whole ? `${o}u` : `c - g * ${per}u`;
       const row = transposed
         ? `((g * ${d.COG}u + ${j}u) * ${d.CG}u + ${oc})`
         : `((g * ${d.COG}u + ${oc}) * ${d.CG}u + ${j}u)`;
       for (let k = 0; k < khw; k++) {
-        L.push(`  let ${weight(d, o, j, k)} = w[${row} * ${khw}u + ${flip ? khw - 1 - k : k}u];`);
+        L.push(`  let w${o}_${j}_${k} = w[${row} * ${khw}u + ${flip ? khw - 1 - k : k}u];`);
       }
     }
   }
   return count;
-}
-
-/** Tap k of source j for output o (of PER) — w{j}_{k} with one output per invocation. */
-function weight(d: DepthwiseSpec, o: number, j: number, k: number): string {
-  return (d.PER ?? 1) > 1 ? `w${o}_${j}_${k}` : `w${j}_${k}`;
-}
-
-/** The accumulator of output o (of PER), tile row th, column t. */
-function acc(d: DepthwiseSpec, o: number, th: number, t: number): string {
-  return (d.PER ?? 1) > 1 ? `a${o}_${th}_${t}` : `a${th}_${t}`;
 }
 
 /**
@@ -229,9 +220,11 @@ export function depthwiseForwardWgsl(d: DepthwiseSpec, transposed = false): stri
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
 ${LANE}
 ${TILE_INDEX(TH, TW)}`);
-  const count = sources(L, d, transposed, transposed);
-  const PER = d.PER ?? 1;
-  for (let o = 0; o < PER; o++) zeroTile(L, TH, TW, (th, t) => acc(d, o, th, t));
+  // All of a group's output planes per lane: they share every load of its source planes.
+  const planes = transposed ? d.CG : d.COG;
+  const acc = (o: number) => (th: number, t: number) => `a${o}_${th}_${t}`;
+  const count = sources(L, d, transposed, transposed, planes);
+  for (let o = 0; o < planes; o++) zeroTile(L, TH, TW, acc(o));
   L.push(`  let row0 = i32(oh0 * ${S}u) - ${PH};`);
   L.push(`  let col0 = i32(ow0 * ${S}u) - ${PW};`);
   columnTests(L, cols);
@@ -239,18 +232,17 @@ ${TILE_INDEX(TH, TW)}`);
     for (let j = 0; j < rows; j++) {
       loadRow(L, "x", `${src}_${j}`, `sp${src}`, j, cols);
       for (const { th, ky, kx } of rowTaps(j, d)) {
-        for (let o = 0; o < PER; o++) {
+        for (let o = 0; o < planes; o++) {
           for (let t = 0; t < TW; t++) {
-            const r = `r${src}_${j}_${t * S + kx}`, a = acc(d, o, th, t);
-            L.push(`  ${a} = fma(${r}, ${weight(d, o, src, ky * KW + kx)}, ${a});`);
+            const r = `r${src}_${j}_${t * S + kx}`, a = acc(o)(th, t);
+            L.push(`  ${a} = fma(${r}, w${o}_${src}_${ky * KW + kx}, ${a});`);
           }
         }
       }
     }
   }
-  for (let o = 0; o < PER; o++) {
-    const plane = PER > 1 ? `(plane * ${PER}u + ${o}u)` : "plane";
-    L.push(`  {`, ...storeTile("y", TH, TW, d.V4, plane, (th, t) => acc(d, o, th, t)), `  }`);
+  for (let o = 0; o < planes; o++) {
+    L.push(`  {`, ...storeTile("y", TH, TW, d.V4, `(plane * ${planes}u + ${o}u)`, acc(o)), `  }`);
   }
   L.push(`}`);
   return L.join("\n") + "\n";
@@ -277,7 +269,7 @@ export function depthwiseBackwardInputWgsl(d: DepthwiseSpec): string {
 fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u32) {
 ${LANE}
 ${TILE_INDEX(TH, TW)}`);
-  const count = sources(L, d, true, false);
+  const count = sources(L, d, true, false, 1);
   // dy row of output row th through kernel row ky: oh0 / S + (th + PH − ky) / S.
   const off = (a: number) => Math.floor(a / S); // a divisible by S here
   const rowOffs = new Set<number>(), colOffs = new Set<number>();
@@ -303,7 +295,7 @@ ${TILE_INDEX(TH, TW)}`);
             for (let kx = 0; kx < KW; kx++) {
               if ((t + PW - kx) % S !== 0) continue;
               const r = `r${src}_${j}_${off(t + PW - kx) - cMin}`;
-              L.push(`  a${th}_${t} = fma(${r}, w${src}_${ky * KW + kx}, a${th}_${t});`);
+              L.push(`  a${th}_${t} = fma(${r}, w0_${src}_${ky * KW + kx}, a${th}_${t});`);
             }
           }
         }
@@ -321,16 +313,12 @@ ${TILE_INDEX(TH, TW)}`);
  *   part[s, co, k·CG + j] = Σ dy[n, co, oh, ow] · x[n, g·CG + j, oh·S − PH + ky, ow·S − PW + kx]
  * (g = co / COG) with all CG·KH·KW sums in registers; per tile it loads the TH·TW dy values
  * and the input values they cover once. conv2d_backward_weight_reduce.wgsl adds the chunks
- * in order. With PER = COG a lane takes all output channels of group g (p.C counts groups
- * then, and lane s·G + g), so the group's input values are loaded once for all of them.
+ * in order. A lane takes all COG output channels of group g (p.C counts groups, lane
+ * s·G + g), so the group's input values are loaded once for all of them.
  */
 export function depthwiseBackwardWeightWgsl(d: DepthwiseSpec): string {
   const { KH, KW, S, PH, PW, TH, TW, CG, COG } = d;
   const khw = KH * KW;
-  const PER = d.PER ?? 1;
-  if (PER !== 1 && PER !== COG) {
-    throw new Error("depthwise weight gradient: a lane takes one output channel or its group's");
-  }
   const rows = (TH - 1) * S + KH, cols = (TW - 1) * S + KW;
   const L: string[] = [];
   L.push(
@@ -365,9 +353,9 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
 ${LANE}
   let s = divide(lane, p.C, p.invC);
   let c = lane - s * p.C;
-  let g = ${PER > 1 ? "c" : `c / ${COG}u`};`,
+  let g = c;`,
   );
-  for (let o = 0; o < PER; o++) {
+  for (let o = 0; o < COG; o++) {
     for (let k = 0; k < khw * CG; k++) L.push(`  var g${o}_${k} = 0.0;`);
   }
   L.push(`  let end = min((s + 1u) * p.chunk, p.tiles);
@@ -376,9 +364,9 @@ ${LANE}
     let ow0 = (i - q * p.OWB) * ${TW}u;
     let n = divide(q, p.OHB, p.invOHB);
     let oh0 = (q - n * p.OHB) * ${TH}u;
-    let plane = (n * p.C + c) * ${PER}u;`);
+    let plane = (n * p.C + c) * ${COG}u;`);
   const B: string[] = [];
-  for (let o = 0; o < PER; o++) {
+  for (let o = 0; o < COG; o++) {
     for (let th = 0; th < TH; th++) {
       B.push(
         `  let dr${o}_${th} = ((plane + ${o}u) * p.OH + min(oh0 + ${th}u, p.OH - 1u)) * p.OW;`,
@@ -398,7 +386,7 @@ ${LANE}
     for (let j = 0; j < rows; j++) {
       loadRow(B, "x", `${src}_${j}`, `sp${src}`, j, cols);
       for (const { th, ky, kx } of rowTaps(j, d)) {
-        for (let o = 0; o < PER; o++) {
+        for (let o = 0; o < COG; o++) {
           const terms = Array.from(
             { length: TW },
             (_, t) => `d${o}_${th}_${t} * r${src}_${j}_${t * S + kx}`,
@@ -410,9 +398,9 @@ ${LANE}
   }
   L.push(...B.map((l) => "  " + l));
   L.push(`  }`);
-  // Output channel c (PER = 1), or the group's PER channels: slices lane·PER + o.
-  L.push(`  let at = lane * ${PER * khw * CG}u;`);
-  for (let o = 0; o < PER; o++) {
+  // The group's COG output channels: slices lane·COG + o.
+  L.push(`  let at = lane * ${COG * khw * CG}u;`);
+  for (let o = 0; o < COG; o++) {
     for (let k = 0; k < khw * CG; k++) {
       L.push(`  part[at + ${o * khw * CG + k}u] = g${o}_${k};`);
     }

@@ -61,8 +61,8 @@ function spec(
 
 /**
  * One dispatch of a generated forward or input-gradient kernel over an OH × OW output
- * (src is H × W), tiles as `d` says; g.C planes per image get a lane each (the groups when
- * the kernel computes a group's d.PER output planes per invocation).
+ * (src is H × W), tiles as `d` says; each of the g.C planes per image gets a lane (the
+ * groups, for kernels whose lane computes all of a group's planes).
  */
 async function tiled(
   gpu: Gpu,
@@ -109,7 +109,7 @@ export async function depthwiseForward(
   label: string,
 ): Promise<Dispatch[]> {
   const { OH, OW } = conv2dOutputSize(s);
-  const d = { ...spec(s, label, { outWidth: OW }), PER: s.Cout / s.groups };
+  const d = spec(s, label, { outWidth: OW });
   const kernel = gpu.define(depthwiseKernelName("forward", d), () => depthwiseForwardWgsl(d));
   // Lanes per image: one per group, each computing all of its output planes.
   const g = { N: s.N, C: s.groups, Cs: s.Cin, H: s.H, W: s.W, OH, OW };
@@ -132,10 +132,7 @@ export async function depthwiseBackwardInput(
   const io = { src: t.dy, w: t.w, dst: t.dx };
   const PH = s.kh - 1 - s.pad, PW = s.kw - 1 - s.pad;
   if (s.stride === 1 && PH >= 0 && PW >= 0) {
-    const d = {
-      ...spec(s, label, { outWidth: s.W, stride: 1, pad: { PH, PW } }),
-      PER: s.Cin / s.groups,
-    };
+    const d = spec(s, label, { outWidth: s.W, stride: 1, pad: { PH, PW } });
     const kernel = gpu.define(
       depthwiseKernelName("forward", d, true),
       () => depthwiseForwardWgsl(d, true),
@@ -165,7 +162,7 @@ export async function depthwiseBackwardWeight(
   const C = s.Cout, khw = s.kh * s.kw;
   // The weight gradient stores no tile, so V4 plays no part. A lane per group: it loads the
   // group's input values once for all of its output channels.
-  const d = { ...spec(s, label, { outWidth: 1 }), PER: s.Cout / s.groups };
+  const d = spec(s, label, { outWidth: 1 });
   const G = s.groups;
   const OHB = Math.ceil(OH / d.TH), OWB = Math.ceil(OW / d.TW), tiles = s.N * OHB * OWB;
   const { splits, chunk } = chunking(G, tiles);
