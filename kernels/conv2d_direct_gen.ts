@@ -1,6 +1,7 @@
 // WGSL for dense convolutions whose reduction is short — the 3-channel stem, layers of up
-// to 32 channels and the 1×1 strided shortcuts — generated per layer shape at run time:
-// forward, input gradient and weight gradient, read and written in NCHW directly.
+// to 32–48 input channels, 1×1 strided shortcuts and 1×1 layers on tiny maps — generated
+// per layer shape at run time: forward, input gradient and weight gradient, read and
+// written in NCHW directly (src/gpu/ops/conv2d_direct.ts says which shapes take which).
 //
 // Why: the implicit GEMMs (conv2d_gen.ts) first pack the input into a padded channel-last
 // copy; with 3 input channels, or a 1×1 layer that reads a quarter of its input, that

@@ -15,19 +15,18 @@ export function checkLanes(lanes: number, label: string): void {
 
 /**
  * How many chunks to split a weight gradient's `items` (pixels, tiles) into when each chunk
- * takes `lanesPerChunk` invocations: enough for `workgroups` workgroups in all (16: both CPU
- * threads busy to the end), each chunk at least `minItems` items. Every chunk adds a partial
- * sum per weight for the reduce pass to read.
+ * takes `lanesPerChunk` invocations: enough for 16+ workgroups in all (both CPU threads busy
+ * to the end), each chunk at least `minItems` items. Every chunk adds a partial sum per
+ * weight for the reduce pass to read.
  */
 export function chunking(
   lanesPerChunk: number,
   items: number,
   minItems = 1,
-  workgroups = 16,
 ): { splits: number; chunk: number } {
   const splits = Math.max(
     1,
-    Math.min(Math.ceil((workgroups * WG) / lanesPerChunk), Math.floor(items / minItems)),
+    Math.min(Math.ceil((16 * WG) / lanesPerChunk), Math.floor(items / minItems)),
   );
   return { splits, chunk: Math.ceil(items / splits) };
 }

@@ -1,8 +1,9 @@
 // GPU dense convolutions with a short reduction, read and written in NCHW directly with
 // kernels generated per layer shape (kernels/conv2d_direct_gen.ts says why): forward, input
-// and weight gradients of layers with few input channels (the stem, up to 32) or a strided
-// 1×1 kernel (shortcuts). conv2d.ts routes those shapes here after its shape and size
-// checks (and packs the weight when its layout needs it). Reference: src/ref/conv2d.ts.
+// and weight gradients of layers with few input channels (the stem, up to 32–48), a strided
+// 1×1 kernel (shortcuts) or a 1×1 kernel on a tiny map (the `…Fits` rules below). conv2d.ts
+// routes those shapes here after its shape and size checks (and packs the weight when its
+// layout needs it). Reference: src/ref/conv2d.ts.
 import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
 import { conv2dOutputSize, type Conv2dShape } from "../../ref/conv2d.ts";
 import {
