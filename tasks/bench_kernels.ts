@@ -125,6 +125,9 @@ const LARGE_LAYERS: [string, Conv2dShape][] = [
   ["mobilefacenet dw 3×3 64 @56 (batch 8)", conv(8, 64, 56, 64, 3, 1, 64)],
   ["mobilefacenet dw 3×3 128 /2 @56 (batch 8)", conv(8, 128, 56, 128, 3, 2, 128)],
   ["mobilefacenet 3×3 128 in 64 groups @56 (batch 8)", conv(8, 128, 56, 128, 3, 1, 64)],
+  ["mobilefacenet 1×1 128→128 @28 (batch 8)", conv(8, 128, 28, 128, 1, 1)],
+  ["mobilefacenet 1×1 256→256 @14 (batch 8)", conv(8, 256, 14, 256, 1, 1)],
+  ["mobilefacenet dw 3×3 256 @14 (batch 8)", conv(8, 256, 14, 256, 3, 1, 256)],
 ];
 
 const MATMULS: [string, MatmulShape][] = [
