@@ -113,6 +113,18 @@ const cases: [string, Conv2dShape][] = [
     pad: 3,
     groups: 3,
   }],
+  ["depthwise 3×3/1, 14×7, 5 channels (7 × 7 tiles)", {
+    N: 2,
+    Cin: 5,
+    H: 14,
+    W: 7,
+    Cout: 5,
+    kh: 3,
+    kw: 3,
+    stride: 1,
+    pad: 1,
+    groups: 5,
+  }],
   ["depthwise 3×3/2 pad 0, ragged 9×11, 7 channels", {
     N: 2,
     Cin: 7,
