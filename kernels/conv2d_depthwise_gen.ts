@@ -139,11 +139,12 @@ function storeTile(
   v4: boolean,
   plane = "plane",
   a = (th: number, t: number) => `a${th}_${t}`,
+  rows = Array.from({ length: TH }, (_, th) => th),
 ): string[] {
   const L: string[] = [];
   const put = (at: string, v: string) =>
     `if (p.accumulate != 0u) { ${dst}[${at}] += ${v}; } else { ${dst}[${at}] = ${v}; }`;
-  for (let th = 0; th < TH; th++) {
+  for (const th of rows) {
     L.push(`  if (oh0 + ${th}u < p.OH) {`);
     L.push(`    let o${th} = (${plane} * p.OH + oh0 + ${th}u) * p.OW + ow0;`);
     if (v4) {
@@ -309,8 +310,11 @@ ${TILE_INDEX(TH, TW)}`);
   for (let o = 0; o < planes; o++) zeroTile(L, TH, TW, acc(o));
   L.push(`  let row0 = i32(oh0 * ${S}u) - ${PH};`);
   const load = rowLoader(L, d, "x", `ow0 * ${S}u`, -PW, cols);
-  for (let src = 0; src < count; src++) {
-    for (let j = 0; j < rows; j++) {
+  // Input row by input row, every source plane, and each output row stored as soon as its
+  // last input row is in: only a few rows of sums are live at a time, so tall tiles (few
+  // halo rows per output) fit in registers.
+  for (let j = 0; j < rows; j++) {
+    for (let src = 0; src < count; src++) {
       load(`${src}_${j}`, `sp${src}`, j);
       for (const { th, ky, kx } of rowTaps(j, d)) {
         for (let o = 0; o < planes; o++) {
@@ -321,9 +325,12 @@ ${TILE_INDEX(TH, TW)}`);
         }
       }
     }
-  }
-  for (let o = 0; o < planes; o++) {
-    L.push(`  {`, ...storeTile("y", TH, TW, d.V4, `(plane * ${planes}u + ${o}u)`, acc(o)), `  }`);
+    const done = [];
+    for (let th = 0; th < TH; th++) if (th * S + KH - 1 === j) done.push(th);
+    for (let o = 0; o < planes && done.length > 0; o++) {
+      const plane = `(plane * ${planes}u + ${o}u)`;
+      L.push(`  {`, ...storeTile("y", TH, TW, d.V4, plane, acc(o), done), `  }`);
+    }
   }
   L.push(`}`);
   return L.join("\n") + "\n";
