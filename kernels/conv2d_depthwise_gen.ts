@@ -26,7 +26,10 @@ export interface DepthwiseSpec {
   /** Output tile per invocation. */
   TH: number;
   TW: number;
-  /** Store rows of four outputs as vec4s (output width and TW multiples of 4). */
+  /**
+   * Output rows in vec4s (output width and TW multiples of 4): the forward and input-gradient
+   * kernels store them so, the weight gradient loads dy so.
+   */
   V4: boolean;
   /**
    * Load source rows as vec4s: the source width is a multiple of 4 and every tile's first
@@ -435,7 +438,7 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
+@group(0) @binding(1) var<storage, read> dy: array<${d.V4 ? "vec4<f32>" : "f32"}>;
 @group(0) @binding(2) var<storage, read> x: array<${d.L4 ? "vec4<f32>" : "f32"}>;
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;
 
@@ -459,23 +462,43 @@ ${LANE}
     let oh0 = (q - n * p.OHB) * ${TH}u;
     let plane = (n * p.C + c) * ${COG}u;`);
   const B: string[] = [];
-  for (let o = 0; o < COG; o++) {
-    for (let th = 0; th < TH; th++) {
-      B.push(
-        `  let dr${o}_${th} = ((plane + ${o}u) * p.OH + min(oh0 + ${th}u, p.OH - 1u)) * p.OW;`,
-      );
+  // dy row th of output channel o as d{o}_{th}_{t} (zero outside dy).
+  const dyRow = (o: number, th: number) => {
+    const row = `((plane + ${o}u) * p.OH + min(oh0 + ${th}u, p.OH - 1u))`;
+    if (!d.V4) {
+      B.push(`  let dr${o}_${th} = ${row} * p.OW;`);
       for (let t = 0; t < TW; t++) {
         B.push(
           `  let d${o}_${th}_${t} = select(0.0, dy[dr${o}_${th} + min(ow0 + ${t}u, p.OW - 1u)], oh0 + ${th}u < p.OH && ow0 + ${t}u < p.OW);`,
         );
       }
+      return;
     }
-  }
+    B.push(`  let dr${o}_${th} = ${row} * (p.OW >> 2u);`);
+    for (let b = 0; b < TW / 4; b++) {
+      B.push(
+        `  let dv${o}_${th}_${b} = select(vec4(0.0), dy[dr${o}_${th} + min((ow0 >> 2u) + ${b}u, (p.OW >> 2u) - 1u)], oh0 + ${th}u < p.OH && ow0 + ${
+          4 * b
+        }u < p.OW);`,
+      );
+    }
+    for (let t = 0; t < TW; t++) {
+      B.push(`  let d${o}_${th}_${t} = dv${o}_${th}_${Math.floor(t / 4)}.${"xyzw"[t % 4]};`);
+    }
+  };
   B.push(`  let row0 = i32(oh0 * ${S}u) - ${PH};`);
   const load = rowLoader(B, d, "x", `ow0 * ${S}u`, -PW, cols);
   for (let src = 0; src < CG; src++) {
     B.push(`  let sp${src} = (n * p.Cin + g * ${CG}u + ${src}u) * p.H;`);
-    for (let j = 0; j < rows; j++) {
+  }
+  // Input row by input row, each dy row loaded where its first tap row comes: only a few
+  // rows of dy are live at a time, so tall tiles fit in registers.
+  for (let j = 0; j < rows; j++) {
+    for (let th = 0; th < TH; th++) {
+      if (th * S !== j) continue;
+      for (let o = 0; o < COG; o++) dyRow(o, th);
+    }
+    for (let src = 0; src < CG; src++) {
       load(`${src}_${j}`, `sp${src}`, j);
       for (const { th, ky, kx } of rowTaps(j, d)) {
         for (let o = 0; o < COG; o++) {

@@ -35,9 +35,11 @@ export function isNarrowGroups(s: Conv2dShape): boolean {
  * and the tiles' columns are aligned to four (1.2–1.5× on MobileFaceNet's stride-2 layers
  * forward and in the weight gradient, 0–10 % at stride 1). The tile is 8 columns wide and
  * 4 rows tall (1.9 loads per output at 3×3/1; one row for large kernels, registers); the
- * forward kernels, which store each output row as soon as it is complete (`tall`), take up
- * to 14 rows, the output's height split evenly: fewer halo rows per output, 1.15–1.45×
- * faster at 28×28 and 56×56. The strided input gradient's tile is a multiple of the
+ * forward and weight-gradient kernels, which keep only a few rows in registers (`tall`: the
+ * forward stores each output row once it is complete, the weight gradient loads each dy row
+ * where its first tap comes), take up to 14 rows, the output's height split evenly: fewer
+ * halo rows per output, 1.15–1.45× faster forward at 28×28 and 56×56, 1.1–1.2× for the
+ * grouped layer's weight gradient. The strided input gradient's tile is a multiple of the
  * stride. Maps that allow no vec4 rows but whose sides are multiples of 7 (MobileFaceNet's
  * 14×14 and 7×7) take 7 × 7 tiles, which waste no lanes there: 1.1–1.4× faster than 4 × 8.
  */
@@ -45,8 +47,8 @@ function spec(
   s: Conv2dShape,
   label: string,
   o: {
-    /** The output being tiled, and whether the kernel stores its tiles (vec4 when it may). */
-    out: { H: number; W: number; stores: boolean };
+    /** The output being tiled (stored, or dy loaded, in vec4s when its width allows). */
+    out: { H: number; W: number };
     /** The plane whose rows the kernel loads: its width, and how far apart (in columns) the
      * first source columns of neighbouring tiles are for a tile width TW. */
     src: { width: number; step: (TW: number) => number };
@@ -76,7 +78,7 @@ function spec(
     ...(o.pad ?? { PH: s.pad, PW: s.pad }),
     TH,
     TW,
-    V4: o.out.stores && o.out.W % 4 === 0 && TW % 4 === 0,
+    V4: o.out.W % 4 === 0 && TW % 4 === 0,
     L4: L4(TW),
     CG: s.Cin / s.groups,
     COG: s.Cout / s.groups,
@@ -134,7 +136,7 @@ export async function depthwiseForward(
 ): Promise<Dispatch[]> {
   const { OH, OW } = conv2dOutputSize(s);
   const src = { width: s.W, step: (TW: number) => TW * s.stride };
-  const d = spec(s, label, { out: { H: OH, W: OW, stores: true }, src, tall: true });
+  const d = spec(s, label, { out: { H: OH, W: OW }, src, tall: true });
   const kernel = gpu.define(depthwiseKernelName("forward", d), () => depthwiseForwardWgsl(d));
   // Lanes per image: one per group, each computing all of its output planes.
   const g = { N: s.N, C: s.groups, Cs: s.Cin, H: s.H, W: s.W, OH, OW };
@@ -159,7 +161,7 @@ export async function depthwiseBackwardInput(
   if (s.stride === 1 && PH >= 0 && PW >= 0) {
     const src = { width: OW, step: (TW: number) => TW };
     const d = spec(s, label, {
-      out: { H: s.H, W: s.W, stores: true },
+      out: { H: s.H, W: s.W },
       src,
       stride: 1,
       pad: { PH, PW },
@@ -173,7 +175,7 @@ export async function depthwiseBackwardInput(
   }
   const src = { width: OW, step: (TW: number) => TW / s.stride };
   const d = spec(s, label, {
-    out: { H: s.H, W: s.W, stores: true },
+    out: { H: s.H, W: s.W },
     src,
     multipleOf: s.stride,
   });
@@ -197,10 +199,10 @@ export async function depthwiseBackwardWeight(
 ): Promise<Dispatch[]> {
   const { OH, OW } = conv2dOutputSize(s);
   const C = s.Cout, khw = s.kh * s.kw;
-  // The weight gradient stores no tile (no vec4 stores to choose). A lane per group: it loads the
+  // A lane per group: it loads the
   // group's input values once for all of its output channels.
   const src = { width: s.W, step: (TW: number) => TW * s.stride };
-  const d = spec(s, label, { out: { H: OH, W: OW, stores: false }, src });
+  const d = spec(s, label, { out: { H: OH, W: OW }, src, tall: true });
   const G = s.groups;
   const OHB = Math.ceil(OH / d.TH), OWB = Math.ceil(OW / d.TW), tiles = s.N * OHB * OWB;
   const { splits, chunk } = chunking(G, tiles);
