@@ -286,6 +286,8 @@ async function streamTime(gpu: Gpu, traffic: number, runs: number): Promise<numb
 export interface KernelSummary {
   /** Best matmul GFLOP/s, by wall time and by CPU time. */
   bestMatmul: { wall: number; cpu: number } | null;
+  /** Convolution rows measured (a filtered run may have none). */
+  convsMeasured: number;
   /**
    * Convolution rows under 60 % of the best matmul (CPU-time figures), with their ratio,
    * the memory ceiling's ratio to the matmul, and the share of that ceiling reached
@@ -342,7 +344,8 @@ export function summarize(figures: KernelFigure[]): KernelSummary {
       imagesPerSecondCpu: (TARGET_BATCH * 1000) / cpuMs,
     }
     : null;
-  return { bestMatmul, slowConvs, backboneStep };
+  const convsMeasured = figures.filter((f) => f.kernel.startsWith("conv2d")).length;
+  return { bestMatmul, convsMeasured, slowConvs, backboneStep };
 }
 
 function summaryLines(s: KernelSummary): string[] {
@@ -354,8 +357,10 @@ function summaryLines(s: KernelSummary): string[] {
       } (cpu)`,
     );
     out.push(
-      `convolutions under 60% of it (cpu): ${s.slowConvs.length}; ` +
-        `columns: % of matmul, memory ceiling as % of matmul, % of min(ceiling, matmul) reached`,
+      s.convsMeasured === 0
+        ? "no convolutions measured"
+        : `convolutions under 60% of it (cpu): ${s.slowConvs.length} of ${s.convsMeasured}; ` +
+          `columns: % of matmul, memory ceiling as % of matmul, % of min(ceiling, matmul) reached`,
     );
     const pct = (v: number) => `${(100 * v).toFixed(0).padStart(4)}%`;
     for (const c of s.slowConvs) {

@@ -17,8 +17,8 @@ import {
   type ModelConfig,
 } from "../src/model/mod.ts";
 import { forwardMacs } from "../src/model/network.ts";
-import { buildHead, initHeadWeights } from "../src/gpu/ops/head.ts";
-import { resolveHead } from "../src/train/heads.ts";
+import { buildHead, frameHeadWeights, initHeadWeights } from "../src/gpu/ops/head.ts";
+import { HEADS, resolveHead } from "../src/train/heads.ts";
 import { arenaGroups, buildOptimizer } from "../src/train/optimizer.ts";
 
 export interface TrainStepFigures {
@@ -198,8 +198,10 @@ async function benchOne(
   const S = plan.inputSize;
   const host = new Float32Array(model.input.size);
   for (let i = 0; i < host.length; i++) host[i] = Math.sin(i * 0.37) * 0.9;
-  // A P2SGrad head over 1,000 classes and SGD as the trainer uses them.
+  // A P2SGrad head over 1,000 classes and SGD as the trainer uses them by default (class
+  // weights fixed or learned as HEADS says; 1,000 ≥ D rows, so no frame completion).
   const K = 1000, D = config.embedding_dim;
+  const fixed = HEADS.p2sgrad.classWeights.value === "fixed";
   const labels = gpu.buffer(batch * 4, "labels");
   const head = await buildHead(
     gpu,
@@ -209,9 +211,9 @@ async function benchOne(
       labels: new Tensor(labels, [batch]),
       dFeatures: model.dEmbedding!,
     },
-    { N: batch, D, K },
+    { N: batch, D, K, fixedWeights: fixed },
   );
-  head.writeWeights(initHeadWeights(K, D, 1));
+  head.writeWeights((fixed ? frameHeadWeights : initHeadWeights)(K, D, 1));
   const sgd = await buildOptimizer(gpu, [
     ...arenaGroups("backbone", model.params, model.grads!),
     ...head.paramGroups(),
