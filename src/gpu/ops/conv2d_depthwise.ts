@@ -31,11 +31,11 @@ export function isNarrowGroups(s: Conv2dShape): boolean {
 /**
  * The generated kernel's description for a layer: its kernel size, stride, padding (the
  * layer's, or `pad` for the rotated forward), group widths and output tile, with vec4
- * stores when the output's width allows (`stores`) and vec4 loads when the source's rows
+ * stores when the output's width allows and vec4 loads when the source's rows
  * and the tiles' columns are aligned to four (1.2–1.5× on MobileFaceNet's stride-2 layers
  * forward and in the weight gradient, 0–10 % at stride 1). The tile is 8 columns wide and
  * 4 rows tall (1.9 loads per output at 3×3/1; one row for large kernels, registers); the
- * forward and weight-gradient kernels, which keep only a few rows in registers (`tall`: the
+ * forward and weight-gradient kernels, which keep only a few rows in registers (the
  * forward stores each output row once it is complete, the weight gradient loads each dy row
  * where its first tap comes), take up to 14 rows, the output's height split evenly: fewer
  * halo rows per output, 1.15–1.45× faster forward at 28×28 and 56×56, 1.1–1.2× for the
@@ -54,8 +54,8 @@ function spec(
     src: { width: number; step: (TW: number) => number };
     stride?: number;
     pad?: { PH: number; PW: number };
+    /** The strided input gradient's: tile sides a multiple of this (its stride), 4 rows. */
     multipleOf?: number;
-    tall?: boolean;
   },
 ): DepthwiseSpec {
   if (s.kh * s.kw > MAX_TAPS) {
@@ -66,7 +66,8 @@ function spec(
   const L4 = (TW: number) => o.src.width % 4 === 0 && o.src.step(TW) % 4 === 0;
   const sevens = m === 1 && s.kh * s.kw <= 25 && o.out.H % 7 === 0 && o.out.W % 7 === 0 &&
     o.out.W % 4 !== 0 && !L4(8);
-  const rows = s.kh * s.kw > 25 ? 1 : o.tall ? Math.ceil(o.out.H / Math.ceil(o.out.H / 14)) : 4;
+  const short = o.multipleOf !== undefined; // the strided input gradient keeps every sum
+  const rows = s.kh * s.kw > 25 ? 1 : short ? 4 : Math.ceil(o.out.H / Math.ceil(o.out.H / 14));
   const TH = sevens ? 7 : up(rows), TW = sevens ? 7 : up(8);
   if (m > 1 && TH * TW > 64) {
     throw new Error(`${label}: depthwise input gradient supports strides up to 8`);
@@ -136,7 +137,7 @@ export async function depthwiseForward(
 ): Promise<Dispatch[]> {
   const { OH, OW } = conv2dOutputSize(s);
   const src = { width: s.W, step: (TW: number) => TW * s.stride };
-  const d = spec(s, label, { out: { H: OH, W: OW }, src, tall: true });
+  const d = spec(s, label, { out: { H: OH, W: OW }, src });
   const kernel = gpu.define(depthwiseKernelName("forward", d), () => depthwiseForwardWgsl(d));
   // Lanes per image: one per group, each computing all of its output planes.
   const g = { N: s.N, C: s.groups, Cs: s.Cin, H: s.H, W: s.W, OH, OW };
@@ -165,7 +166,6 @@ export async function depthwiseBackwardInput(
       src,
       stride: 1,
       pad: { PH, PW },
-      tall: true,
     });
     const kernel = gpu.define(
       depthwiseKernelName("forward", d, true),
@@ -202,7 +202,7 @@ export async function depthwiseBackwardWeight(
   // A lane per group: it loads the
   // group's input values once for all of its output channels.
   const src = { width: s.W, step: (TW: number) => TW * s.stride };
-  const d = spec(s, label, { out: { H: OH, W: OW }, src, tall: true });
+  const d = spec(s, label, { out: { H: OH, W: OW }, src });
   const G = s.groups;
   const OHB = Math.ceil(OH / d.TH), OWB = Math.ceil(OW / d.TW), tiles = s.N * OHB * OWB;
   const { splits, chunk } = chunking(G, tiles);
