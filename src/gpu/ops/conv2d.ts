@@ -10,7 +10,7 @@
 // pack kernels never write the padding, so scratch must not be shared with other ops) and
 // returns dispatches that must run in order, contiguously; replay them every step with
 // `gpu.run`.
-import { type Dispatch, type Gpu, params, STORAGE_USAGE, Tensor } from "../device.ts";
+import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
 import {
   checkConv2dShape,
   conv2dOutputSize,
@@ -476,7 +476,7 @@ async function packDirectWeight(
     return { dispatches: [], tensor: w, uniform };
   }
   // Direct layers are dense: one group of Cin → Cout.
-  const d = { G: 1, Cg: s.Cin, cog: s.Cout, kh: s.kh, kw: s.kw, flip: false, uniform };
+  const d = { G: 1, Cg: s.Cin, cog: s.Cout, kh: s.kh, kw: s.kw, flip: false };
   const wp = await packWeight(gpu, w, d, label);
   return { ...wp, uniform };
 }
@@ -493,8 +493,6 @@ async function packWeight(
     flip: boolean;
     /** For flip: the taps of one output phase (default: the whole kernel). */
     sub?: { subH: number; subW: number; ky0: number; kx0: number; step: number };
-    /** Also usable as a uniform buffer. */
-    uniform?: boolean;
   },
   label: string,
 ): Promise<{ dispatches: Dispatch[]; tensor: Tensor; Cp4: number }> {
@@ -503,18 +501,8 @@ async function packWeight(
   const sub = d.sub ?? { subH: d.kh, subW: d.kw, ky0: 0, kx0: 0, step: 1 };
   const taps = sub.subH * sub.subW;
   const shape = [d.G, rows, Math.max(1, taps), Cp4 * 4];
-  const tensor = d.uniform
-    ? new Tensor(
-      gpu.buffer(
-        shape.reduce((a, b) => a * b) * 4,
-        "conv2d.packedWeight",
-        STORAGE_USAGE | GPUBufferUsage.UNIFORM,
-      ),
-      shape,
-      0,
-      "conv2d.packedWeight",
-    )
-    : gpu.tensor(shape, "conv2d.packedWeight");
+  // Like every tensor buffer, usable as a uniform buffer too (STORAGE_USAGE).
+  const tensor = gpu.tensor(shape, "conv2d.packedWeight");
   // A phase with no taps (a 1×1 kernel at stride 2) convolves nothing: its outputs are 0.
   if (taps === 0) return { dispatches: [], tensor, Cp4 };
   const dispatch = await gpu.dispatch("conv2d_pack_weight", {
