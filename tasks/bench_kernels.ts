@@ -219,8 +219,9 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigur
     const { dispatches, tensors } = await c.build(gpu);
     gpu.run(dispatches); // compile and warm up
     await gpu.sync();
-    // About 0.3 s of work per submit (at ~20 GFLOP/s), at least 2 calls.
-    const reps = Math.max(2, Math.min(50, Math.round(6e9 / c.flop)));
+    // About 0.3 s of work per submit, at least 2 calls, sized by one timed call: llvmpipe's
+    // rate differs 4–10× between hosts (README, Performance), so no FLOP rate is assumed.
+    const reps = await repsFor(gpu, dispatches, 300, 2, 1000);
     const times: number[] = [];
     let cpuBest = Infinity;
     for (let r = 0; r < (opts.quick ? 3 : 7); r++) {
@@ -258,6 +259,29 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigur
   return figures;
 }
 
+/**
+ * Calls of `dispatches` per submit that take about `ms` in all. Sized in two timed submits
+ * (one call, then the count that one suggests), because a submit's ~11 ms round trip would
+ * otherwise be counted as work of a small op.
+ */
+async function repsFor(
+  gpu: Gpu,
+  dispatches: Dispatch[],
+  ms: number,
+  min: number,
+  max: number,
+): Promise<number> {
+  let reps = 1;
+  for (let i = 0; i < 2; i++) {
+    const t0 = performance.now();
+    gpu.run(Array.from({ length: reps }, () => dispatches).flat());
+    await gpu.sync();
+    const perCall = (performance.now() - t0) / reps;
+    reps = Math.max(min, Math.min(max, Math.round(ms / Math.max(perCall, 1e-3))));
+  }
+  return reps;
+}
+
 const streamTimes = new Map<number, number>();
 
 /** Best time of a vec4 ReLU that reads and writes `traffic` floats in all (cached by size). */
@@ -269,7 +293,7 @@ async function streamTime(gpu: Gpu, traffic: number, runs: number): Promise<numb
   const once = await reluForward(gpu, { x, y });
   gpu.run(once);
   await gpu.sync();
-  const reps = Math.max(4, Math.min(200, Math.round(2e7 / n)));
+  const reps = await repsFor(gpu, once, 300, 4, 1000);
   let best = Infinity;
   for (let r = 0; r < runs; r++) {
     const t0 = performance.now();
