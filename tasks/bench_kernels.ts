@@ -217,10 +217,9 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigur
     const name = `${c.kernel} ${c.shape}`.toLowerCase();
     if (any && !any.some((f) => name.includes(f))) continue;
     const { dispatches, tensors } = await c.build(gpu);
-    gpu.run(dispatches); // compile and warm up
-    await gpu.sync();
-    // About 0.3 s of work per submit, at least 2 calls, sized by one timed call: llvmpipe's
-    // rate differs 4–10× between hosts (README, Performance), so no FLOP rate is assumed.
+    // About 0.3 s of work per submit, at least 2 calls, sized by timing (which also warms
+    // up): llvmpipe's rate differs up to 16× between hosts (README, the host section), so no
+    // FLOP rate is assumed.
     const reps = await repsFor(gpu, dispatches, 300, 2, 1000);
     const times: number[] = [];
     let cpuBest = Infinity;
@@ -261,8 +260,8 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigur
 
 /**
  * Calls of `dispatches` per submit that take about `ms` in all. Sized in two timed submits
- * (one call, then the count that one suggests), because a submit's ~11 ms round trip would
- * otherwise be counted as work of a small op.
+ * (one call, which also warms up, then the count that one suggests), because a submit's
+ * ~11 ms round trip would otherwise be counted as work of a small op.
  */
 async function repsFor(
   gpu: Gpu,
@@ -291,8 +290,6 @@ async function streamTime(gpu: Gpu, traffic: number, runs: number): Promise<numb
   if (known !== undefined) return known;
   const x = gpu.tensor([n], "stream.x", random(n)), y = gpu.tensor([n], "stream.y");
   const once = await reluForward(gpu, { x, y });
-  gpu.run(once);
-  await gpu.sync();
   const reps = await repsFor(gpu, once, 300, 4, 1000);
   let best = Infinity;
   for (let r = 0; r < runs; r++) {
