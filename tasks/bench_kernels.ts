@@ -224,13 +224,8 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigur
     const times: number[] = [];
     let cpuBest = Infinity;
     for (let r = 0; r < (opts.quick ? 3 : 7); r++) {
-      const list: Dispatch[] = [];
-      for (let i = 0; i < reps; i++) list.push(...dispatches);
       const cpu0 = process.cpuUsage();
-      const t0 = performance.now();
-      gpu.run(list);
-      await gpu.sync();
-      times.push((performance.now() - t0) / reps);
+      times.push(await msPerCall(gpu, dispatches, reps));
       const cpu = process.cpuUsage(cpu0);
       cpuBest = Math.min(cpuBest, (cpu.user + cpu.system) / 1000 / reps);
     }
@@ -272,13 +267,19 @@ async function repsFor(
 ): Promise<number> {
   let reps = 1;
   for (let i = 0; i < 2; i++) {
-    const t0 = performance.now();
-    gpu.run(Array.from({ length: reps }, () => dispatches).flat());
-    await gpu.sync();
-    const perCall = (performance.now() - t0) / reps;
+    const perCall = await msPerCall(gpu, dispatches, reps);
     reps = Math.max(min, Math.min(max, Math.round(ms / Math.max(perCall, 1e-3))));
   }
   return reps;
+}
+
+/** Wall time per call of one submit holding `reps` calls of `dispatches`, to its completion. */
+async function msPerCall(gpu: Gpu, dispatches: Dispatch[], reps: number): Promise<number> {
+  const list = Array.from({ length: reps }, () => dispatches).flat();
+  const t0 = performance.now();
+  gpu.run(list);
+  await gpu.sync();
+  return (performance.now() - t0) / reps;
 }
 
 const streamTimes = new Map<number, number>();
@@ -292,12 +293,7 @@ async function streamTime(gpu: Gpu, traffic: number, runs: number): Promise<numb
   const once = await reluForward(gpu, { x, y });
   const reps = await repsFor(gpu, once, 300, 4, 1000);
   let best = Infinity;
-  for (let r = 0; r < runs; r++) {
-    const t0 = performance.now();
-    gpu.run(Array.from({ length: reps }, () => once).flat());
-    await gpu.sync();
-    best = Math.min(best, (performance.now() - t0) / reps);
-  }
+  for (let r = 0; r < runs; r++) best = Math.min(best, await msPerCall(gpu, once, reps));
   x.buffer.destroy();
   y.buffer.destroy();
   streamTimes.set(n, best);
