@@ -14,7 +14,8 @@
 // code; the workgroup shape is a uniform instead, to keep the number of variants small.
 //
 // Bindings: 0 uniform Params; 1 a (f32, read); 2 a4 (the same view as vec4s); 3 b; 4 b4;
-//           5 c (f32, read_write).
+//           5 c (f32, read_write). In the texture form (kernels/operands.ts) a4 and b4 are
+//           textures holding those vec4s.
 // Grid: x = ⌈N / (16·wgX)⌉, y = ⌈M / (8·(64 / wgX))⌉, z = batch; 64 invocations per
 // workgroup, laid out wgX across (columns of C) by 64 / wgX down (rows).
 

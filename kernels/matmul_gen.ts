@@ -2,7 +2,9 @@
 // (Mesa's CPU adapter) keeps arrays that loops index in memory, and runs several times
 // slower than with one named register per accumulator; the generated file is committed so
 // the kernel loader and reviewers read plain WGSL. Run: deno run --allow-write kernels/matmul_gen.ts
-// (tests/matmul_gpu_test.ts fails when the committed file and this script disagree).
+// (tests/matmul_gpu_test.ts fails when the committed file and this script disagree). The
+// texture form (kernels/operands.ts) is generated at run time by src/gpu/ops/matmul.ts.
+import { operandDecl, type OperandForm, operandHelpers, operandRead } from "./operands.ts";
 
 /** Outputs per invocation: TM rows × TN columns (TN a multiple of 4). */
 export const MATMUL_TM = 8;
@@ -48,8 +50,10 @@ export function columnsToRows(TN4: number, indent: string): string[] {
   return out;
 }
 
-/** The WGSL text of kernels/matmul.wgsl. */
-export function matmulWgsl(TM = MATMUL_TM, TN = MATMUL_TN): string {
+/** The WGSL text of kernels/matmul.wgsl (the storage form), or of its texture form. */
+export function matmulWgsl(TM = MATMUL_TM, TN = MATMUL_TN, form: OperandForm = "storage"): string {
+  const a4 = (i: string) => operandRead(form, "a4", i);
+  const b4 = (i: string) => operandRead(form, "b4", i);
   const TN4 = TN / 4, TM4 = TM / 4;
   const L: string[] = [];
   const push = (s: string) => L.push(s);
@@ -69,7 +73,8 @@ export function matmulWgsl(TM = MATMUL_TM, TN = MATMUL_TN): string {
 // code; the workgroup shape is a uniform instead, to keep the number of variants small.
 //
 // Bindings: 0 uniform Params; 1 a (f32, read); 2 a4 (the same view as vec4s); 3 b; 4 b4;
-//           5 c (f32, read_write).
+//           5 c (f32, read_write). In the texture form (kernels/operands.ts) a4 and b4 are
+//           textures holding those vec4s.
 // Grid: x = ⌈N / (${TN}·wgX)⌉, y = ⌈M / (${TM}·(64 / wgX))⌉, z = batch; 64 invocations per
 // workgroup, laid out wgX across (columns of C) by 64 / wgX down (rows).
 
@@ -93,16 +98,16 @@ override GUARD_K: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> a4: array<vec4<f32>>;
+${operandDecl(form, 2, "a4")}
 @group(0) @binding(3) var<storage, read> b: array<f32>;
-@group(0) @binding(4) var<storage, read> b4: array<vec4<f32>>;
+${operandDecl(form, 4, "b4")}
 @group(0) @binding(5) var<storage, read_write> c: array<f32>;
-
+${operandHelpers(form)}
 // op(A)[m][k..k+3] (TRANS_A false): row m, four consecutive k.
 fn rowA(o: u32, m: u32, k: u32) -> vec4<f32> {
   let r = o + m * p.K;
   if (GUARD_K) { return vec4(guardA(r, k), guardA(r, k + 1u), guardA(r, k + 2u), guardA(r, k + 3u)); }
-  if (VEC_A) { return a4[(r + k) >> 2u]; }
+  if (VEC_A) { return ${a4("(r + k) >> 2u")}; }
   return vec4(a[r + k], a[r + k + 1u], a[r + k + 2u], a[r + k + 3u]);
 }
 
@@ -111,7 +116,7 @@ fn colA(o: u32, k: u32, m: u32) -> vec4<f32> {
   let r = o + min(k, p.K - 1u) * p.M;
   var v: vec4<f32>;
   if (VEC_A) {
-    v = a4[(r + min(m, p.M - 4u)) >> 2u];
+    v = ${a4("(r + min(m, p.M - 4u)) >> 2u")};
   } else {
     let last = p.M - 1u;
     v = vec4(a[r + min(m, last)], a[r + min(m + 1u, last)], a[r + min(m + 2u, last)], a[r + min(m + 3u, last)]);
@@ -125,7 +130,7 @@ fn rowB(o: u32, k: u32, n: u32) -> vec4<f32> {
   let r = o + min(k, p.K - 1u) * p.N;
   var v: vec4<f32>;
   if (VEC_B) {
-    v = b4[(r + min(n, p.N - 4u)) >> 2u];
+    v = ${b4("(r + min(n, p.N - 4u)) >> 2u")};
   } else {
     let last = p.N - 1u;
     v = vec4(b[r + min(n, last)], b[r + min(n + 1u, last)], b[r + min(n + 2u, last)], b[r + min(n + 3u, last)]);
@@ -138,7 +143,7 @@ fn rowB(o: u32, k: u32, n: u32) -> vec4<f32> {
 fn colB(o: u32, n: u32, k: u32) -> vec4<f32> {
   let r = o + n * p.K;
   if (GUARD_K) { return vec4(guardB(r, k), guardB(r, k + 1u), guardB(r, k + 2u), guardB(r, k + 3u)); }
-  if (VEC_B) { return b4[(r + k) >> 2u]; }
+  if (VEC_B) { return ${b4("(r + k) >> 2u")}; }
   return vec4(b[r + k], b[r + k + 1u], b[r + k + 2u], b[r + k + 3u]);
 }
 

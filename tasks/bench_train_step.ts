@@ -7,7 +7,7 @@
 //   deno run -A tasks/bench_train_step.ts [--backbones resnet-lite,mobilefacenet] [--steps N]
 //     [--layers N (print the N slowest layers)] [--json]
 import process from "node:process";
-import { type Dispatch, Gpu, Tensor } from "../src/gpu/device.ts";
+import { type Dispatch, encodeDispatches, Gpu, Tensor } from "../src/gpu/device.ts";
 import {
   buildModel,
   initParams,
@@ -104,19 +104,7 @@ async function timeKernels(gpu: Gpu, parts: { dispatches: Dispatch[] }[]): Promi
   });
   const enc = device.createCommandEncoder();
   used.forEach((p, i) => {
-    const pass = enc.beginComputePass({
-      timestampWrites: {
-        querySet,
-        beginningOfPassWriteIndex: 2 * i,
-        endOfPassWriteIndex: 2 * i + 1,
-      },
-    });
-    for (const d of p.dispatches) {
-      pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, d.bindGroup);
-      pass.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2]);
-    }
-    pass.end();
+    encodeDispatches(enc, p.dispatches, { querySet, begin: 2 * i, end: 2 * i + 1 });
   });
   enc.resolveQuerySet(querySet, 0, count, resolve, 0);
   enc.copyBufferToBuffer(resolve, 0, staging, 0, count * 8);
@@ -145,8 +133,8 @@ class PassTimer {
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
   }
-  get writes(): GPUComputePassTimestampWrites {
-    return { querySet: this.#set, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 };
+  get writes(): { querySet: GPUQuerySet; begin: number; end: number } {
+    return { querySet: this.#set, begin: 0, end: 1 };
   }
   resolve(enc: GPUCommandEncoder): void {
     enc.resolveQuerySet(this.#set, 0, 2, this.#resolve, 0);
@@ -242,13 +230,7 @@ async function benchOne(
     gpu.write(labels, labelValues);
     sgd.setStep(stepNo++, 0.01);
     const enc = gpu.device.createCommandEncoder();
-    const pass = enc.beginComputePass(span ? { timestampWrites: span.writes } : {});
-    for (const d of list) {
-      pass.setPipeline(d.pipeline);
-      pass.setBindGroup(0, d.bindGroup);
-      pass.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2]);
-    }
-    pass.end();
+    encodeDispatches(enc, list, span?.writes);
     span?.resolve(enc);
     gpu.device.queue.submit([enc.finish()]);
     await head.readStats(); // the trainer reads the loss when it logs; here every step

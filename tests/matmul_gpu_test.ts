@@ -7,6 +7,7 @@ import { matmul } from "../src/gpu/ops/matmul.ts";
 import { matmul as matmulRef, type MatmulShape, matmulSizes } from "../src/ref/matmul.ts";
 import { matmulWgsl } from "../kernels/matmul_gen.ts";
 import { assertClose, hasGpu, randomArray } from "./helpers/compare.ts";
+import { assertSameInBothForms } from "./helpers/operands.ts";
 
 const gpuPresent = await hasGpu();
 const ignore = !gpuPresent;
@@ -104,6 +105,28 @@ Deno.test({
     const first = await run(gpu, s, a, b, c0);
     const second = await run(gpu, s, a, b, c0);
     assertEquals(new Uint8Array(second.buffer), new Uint8Array(first.buffer));
+  },
+});
+
+Deno.test({
+  name: "matmul GPU: the storage and texture operand forms give identical bytes",
+  ignore,
+  fn: async () => {
+    const gpu = await getGpu();
+    let seed = 40;
+    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
+      for (const [M, N, K] of sizes) {
+        const s: MatmulShape = { M, N, K, transA, transB };
+        const n = matmulSizes(s);
+        const a = randomArray(n.a, seed++), b = randomArray(n.b, seed++);
+        const c0 = randomArray(n.c, seed++);
+        await assertSameInBothForms(
+          `matmul ${JSON.stringify(s)}`,
+          gpu,
+          async () => [await run(gpu, s, a, b, c0)],
+        );
+      }
+    }
   },
 });
 

@@ -1,17 +1,31 @@
 // The WebGPU device: adapter selection with a helpful message when there is none, a
 // pipeline cache keyed by kernel name and constants, buffers, and batched submission.
-// Ops build `Dispatch` records once (pipeline + bind group + grid); a training step
-// then encodes many of them into one command buffer and reads back only what it asks.
+// Ops build `Dispatch` records once (pipeline + bind group + grid, or a buffer → texture
+// copy); a training step then encodes many of them into one command buffer and reads back
+// only what it asks.
 import { InputError } from "../cli/errors.ts";
+import { TEXTURE_ROW } from "../../kernels/operands.ts";
 
 const KERNEL_DIR = new URL("../../kernels/", import.meta.url);
 
-/** One compute dispatch, built once and replayed every step. */
-export interface Dispatch {
+/** One step of a command list, built once and replayed every step. */
+export type Dispatch = KernelDispatch | TextureCopy;
+
+/** A compute dispatch. */
+export interface KernelDispatch {
   label: string;
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   groups: readonly [number, number, number];
+}
+
+/**
+ * A copy of a tensor's whole vec4s into a texture in the kernels' row layout
+ * (kernels/operands.ts), placed in a list just before the kernel that reads the texture.
+ */
+export interface TextureCopy {
+  label: string;
+  copy: { buffer: GPUBuffer; offset: number; texels: number; texture: GPUTexture };
 }
 
 /** A view of a GPU buffer holding f32 (or u32) elements; offsets are 256-byte aligned. */
@@ -197,12 +211,12 @@ export class Gpu {
     opts: {
       label?: string;
       uniforms?: ArrayBuffer | GPUBuffer;
-      tensors: (Tensor | GPUBufferBinding)[];
+      tensors: (Tensor | GPUBufferBinding | GPUTextureView)[];
       groups: readonly [number, number?, number?];
       constants?: Record<string, number>;
       entry?: string;
     },
-  ): Promise<Dispatch> {
+  ): Promise<KernelDispatch> {
     const pipeline = await this.pipeline(kernel, opts.constants, opts.entry);
     const entries: GPUBindGroupEntry[] = [];
     let binding = 0;
@@ -236,7 +250,7 @@ export class Gpu {
     return { label, pipeline, bindGroup, groups: [x, y, z] };
   }
 
-  /** Encodes the dispatches in order into one compute pass and submits them. */
+  /** Encodes the list in order (compute passes split by its copies) and submits it. */
   run(list: readonly Dispatch[], encoder = this.device.createCommandEncoder()): void {
     encodeDispatches(encoder, list);
     this.device.queue.submit([encoder.finish()]);
@@ -285,14 +299,66 @@ export class Gpu {
   }
 }
 
-export function encodeDispatches(encoder: GPUCommandEncoder, list: readonly Dispatch[]): void {
-  const pass = encoder.beginComputePass();
+/**
+ * Encodes a list: runs of kernel dispatches as compute passes, copies between them. With
+ * `timestamps`, the first pass writes the beginning index and the last pass the end index,
+ * so the span covers the list from its first kernel to its last.
+ */
+export function encodeDispatches(
+  encoder: GPUCommandEncoder,
+  list: readonly Dispatch[],
+  timestamps?: { querySet: GPUQuerySet; begin: number; end: number },
+): void {
+  const runs: (KernelDispatch[] | TextureCopy)[] = [];
   for (const d of list) {
-    pass.setPipeline(d.pipeline);
-    pass.setBindGroup(0, d.bindGroup);
-    pass.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2]);
+    if ("copy" in d) runs.push(d);
+    else if (Array.isArray(runs.at(-1))) (runs.at(-1) as KernelDispatch[]).push(d);
+    else runs.push([d]);
   }
-  pass.end();
+  const passes = runs.filter((r) => Array.isArray(r)).length;
+  let pass = 0;
+  for (const run of runs) {
+    if (!Array.isArray(run)) {
+      encodeTextureCopy(encoder, run.copy);
+      continue;
+    }
+    const timestampWrites = timestamps && (pass === 0 || pass === passes - 1)
+      ? {
+        querySet: timestamps.querySet,
+        beginningOfPassWriteIndex: pass === 0 ? timestamps.begin : undefined,
+        endOfPassWriteIndex: pass === passes - 1 ? timestamps.end : undefined,
+      }
+      : undefined;
+    pass++;
+    const p = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
+    for (const d of run) {
+      p.setPipeline(d.pipeline);
+      p.setBindGroup(0, d.bindGroup);
+      p.dispatchWorkgroups(d.groups[0], d.groups[1], d.groups[2]);
+    }
+    p.end();
+  }
+}
+
+/** Whole rows of TEXTURE_ROW texels, then the partial last row. */
+function encodeTextureCopy(encoder: GPUCommandEncoder, c: TextureCopy["copy"]): void {
+  const full = Math.floor(c.texels / TEXTURE_ROW), rest = c.texels % TEXTURE_ROW;
+  const width = Math.min(c.texels, TEXTURE_ROW);
+  const bytesPerRow = TEXTURE_ROW * 16;
+  if (full > 0) {
+    encoder.copyBufferToTexture(
+      { buffer: c.buffer, offset: c.offset, bytesPerRow },
+      { texture: c.texture },
+      [width, full],
+    );
+  }
+  if (rest > 0) {
+    encoder.copyBufferToTexture(
+      { buffer: c.buffer, offset: c.offset + full * bytesPerRow, bytesPerRow },
+      { texture: c.texture, origin: [0, full] },
+      [rest, 1],
+    );
+  }
 }
 
 let shared: Promise<Gpu> | null = null;
@@ -329,6 +395,7 @@ async function openGpu(): Promise<Gpu> {
       maxComputeWorkgroupSizeX: a.maxComputeWorkgroupSizeX,
       maxComputeWorkgroupSizeY: a.maxComputeWorkgroupSizeY,
       maxStorageBuffersPerShaderStage: a.maxStorageBuffersPerShaderStage,
+      maxTextureDimension2D: a.maxTextureDimension2D,
     },
   });
   const info = adapter.info;

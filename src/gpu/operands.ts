@@ -1,0 +1,176 @@
+// The operand form of the GEMM kernels on this device (kernels/operands.ts): measured once
+// per device, since which form is faster depends on the adapter and the host CPU, and
+// harmless to choose either way, since both give the same bits. In the texture form each
+// operand gets a texture and a copy into it, placed just before the kernel that reads it.
+import type { Gpu, Tensor, TextureCopy } from "./device.ts";
+import {
+  operandDecl,
+  type OperandForm,
+  operandHelpers,
+  operandRead,
+  TEXTURE_ROW,
+} from "../../kernels/operands.ts";
+import { placeholder } from "./ops/grid.ts";
+
+export type { OperandForm } from "../../kernels/operands.ts";
+
+const forms = new WeakMap<Gpu, Promise<OperandForm>>();
+
+/**
+ * The form GEMM kernels use on this device: P2SGRAD_OPERANDS=storage|texture when set,
+ * otherwise the texture form when a probe of per-lane loads runs it at least 1.5× faster.
+ */
+export function operandForm(gpu: Gpu): Promise<OperandForm> {
+  let form = forms.get(gpu);
+  if (!form) {
+    const asked = requestedForm();
+    form = asked ? Promise.resolve(asked) : probeForm(gpu);
+    forms.set(gpu, form);
+  }
+  return form;
+}
+
+/** Fixes the form for ops built from now on (tests and benchmarks compare the two). */
+export function setOperandForm(gpu: Gpu, form: OperandForm): void {
+  forms.set(gpu, Promise.resolve(form));
+}
+
+function requestedForm(): OperandForm | null {
+  let v: string | undefined;
+  try {
+    v = Deno.env.get("P2SGRAD_OPERANDS");
+  } catch {
+    return null; // no --allow-env: measure
+  }
+  if (v === undefined || v === "" || v === "auto") return null;
+  if (v === "storage" || v === "texture") return v;
+  throw new Error(`P2SGRAD_OPERANDS=${v}: expected storage, texture or auto`);
+}
+
+/** Lanes × loads of the probe: about 30 ms for the storage form where it is slow. */
+const PROBE_LANES = 1 << 13, PROBE_LOADS = 64, PROBE_VEC4S = 4096, PROBE_REPEATS = 4;
+
+function probeWgsl(form: OperandForm): string {
+  const loads = Array.from(
+    { length: PROBE_LOADS },
+    (_, k) => `  acc += ${operandRead(form, "s", `(l * 7u + ${k * 13}u) & ${PROBE_VEC4S - 1}u`)};`,
+  );
+  return `// Per-lane vec4 loads (src/gpu/operands.ts): which operand form loads faster here.
+${operandDecl(form, 0, "s")}
+@group(0) @binding(1) var<storage, read_write> o: array<f32>;
+${operandHelpers(form)}
+@compute @workgroup_size(64)
+fn main(@builtin(global_invocation_id) g: vec3u) {
+  let l = g.x;
+  var acc = vec4(0.0);
+${loads.join("\n")}
+  o[l] = acc.x + acc.y + acc.z + acc.w;
+}
+`;
+}
+
+async function probeForm(gpu: Gpu): Promise<OperandForm> {
+  const src = gpu.tensor([PROBE_VEC4S * 4], "operand probe");
+  const out = gpu.tensor([PROBE_LANES], "operand probe out");
+  const tex = textureOperand(gpu, src, "operand probe");
+  if (!tex) return "storage";
+  const lists = await Promise.all((["storage", "texture"] as const).map(async (form) => {
+    const d = await gpu.dispatch(gpu.define(`operand_probe.${form}`, () => probeWgsl(form)), {
+      tensors: [form === "storage" ? src : tex.view, out],
+      groups: [PROBE_LANES / 64],
+    });
+    return Array(PROBE_REPEATS).fill(d);
+  }));
+  gpu.run([tex.copy]);
+  const best = [Infinity, Infinity];
+  for (let round = 0; round < 3; round++) {
+    for (const [i, list] of lists.entries()) {
+      const t0 = performance.now();
+      gpu.run(list);
+      await gpu.sync();
+      best[i] = Math.min(best[i], performance.now() - t0);
+    }
+  }
+  tex.copy.copy.texture.destroy();
+  src.buffer.destroy();
+  out.buffer.destroy();
+  return best[0] >= 1.5 * best[1] ? "texture" : "storage";
+}
+
+/**
+ * A texture holding the tensor's whole vec4s and the copy that fills it (replay the copy
+ * each time before the kernel reads it), or null when the device's textures are too small.
+ */
+export function textureOperand(
+  gpu: Gpu,
+  t: Tensor,
+  label: string,
+): { view: GPUTextureView; copy: TextureCopy } | null {
+  const texels = Math.floor(t.size / 4);
+  const rows = Math.ceil(texels / TEXTURE_ROW);
+  if (texels === 0 || rows > gpu.limits.maxTextureDimension2D) return null;
+  const texture = gpu.device.createTexture({
+    label: `${label} (texture)`,
+    size: [Math.min(texels, TEXTURE_ROW), rows],
+    format: "rgba32float",
+    usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+  });
+  return {
+    view: texture.createView(),
+    copy: {
+      label: `${label}: copy to texture`,
+      copy: { buffer: t.buffer, offset: t.offset, texels, texture },
+    },
+  };
+}
+
+/** The tensor's whole vec4s, bound as array<vec4<f32>> (a second read-only view of it). */
+export function vec4View(t: Tensor): GPUBufferBinding {
+  return { buffer: t.buffer, offset: t.offset, size: Math.max(16, Math.floor(t.bytes / 16) * 16) };
+}
+
+const placeholderTextures = new WeakMap<Gpu, GPUTextureView>();
+
+/**
+ * The bindings of a GEMM kernel's vec4 operands in the device's form (null: an operand the
+ * variant does not read as vec4s, bound to a placeholder), and the copies to run first.
+ * Falls back to the storage form when an operand does not fit a texture.
+ */
+export async function gemmOperands(
+  gpu: Gpu,
+  operands: readonly (Tensor | null)[],
+  label: string,
+): Promise<
+  { form: OperandForm; bindings: (GPUBufferBinding | GPUTextureView)[]; copies: TextureCopy[] }
+> {
+  if (await operandForm(gpu) === "texture") {
+    const textures = operands.map((t, i) => t && textureOperand(gpu, t, `${label} operand ${i}`));
+    if (textures.every((x, i) => x || !operands[i])) {
+      return {
+        form: "texture",
+        bindings: textures.map((x) => x?.view ?? placeholderTexture(gpu)),
+        copies: textures.flatMap((x) => x ? [x.copy] : []),
+      };
+    }
+    textures.forEach((x) => x?.copy.copy.texture.destroy());
+  }
+  return {
+    form: "storage",
+    bindings: operands.map((t) => t ? vec4View(t) : placeholder(gpu).binding),
+    copies: [],
+  };
+}
+
+function placeholderTexture(gpu: Gpu): GPUTextureView {
+  let v = placeholderTextures.get(gpu);
+  if (!v) {
+    v = gpu.device.createTexture({
+      label: "unused (texture)",
+      size: [1, 1],
+      format: "rgba32float",
+      usage: GPUTextureUsage.TEXTURE_BINDING,
+    }).createView();
+    placeholderTextures.set(gpu, v);
+  }
+  return v;
+}
