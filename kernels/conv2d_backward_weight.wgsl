@@ -12,6 +12,7 @@
 // lane = (split · rowLanes + rowLane) · colLanes + colLane, with no idle ones between rows.
 //
 // Bindings: 0 uniform Params; 1 dyt4 (vec4, read); 2 xp4 (vec4, read); 3 part (f32, read_write).
+// In the texture form (kernels/operands.ts) dyt4 and xp4 are textures holding those vec4s.
 // Grid: x·y fold ⌈splits · rowLanes · colLanes / 64⌉ workgroups (x < gx), z = G.
 
 struct Params {

@@ -19,7 +19,8 @@
 // four pixels: one lane loop per four floats instead of four.
 //
 // Bindings: 0 uniform Params; 1 xp4 (vec4, read); 2 wp4 (vec4, read); 3 y4 (vec4,
-//           read_write, NCHW [N][Ctot][OH][OW]).
+//           read_write, NCHW [N][Ctot][OH][OW]). In the texture form (kernels/operands.ts)
+//           xp4 and wp4 are textures holding those vec4s.
 // Grid: x·y fold ⌈lanes / 64⌉ workgroups (x < gx), z = G; 64 invocations per workgroup.
 
 struct Params {

@@ -2,8 +2,10 @@
 // implicit-GEMM convolution kernels. Like kernels/matmul_gen.ts (whose register-blocked
 // core they share) they are unrolled by script because llvmpipe keeps loop-indexed arrays
 // in memory. Run: deno run --allow-write kernels/conv2d_gen.ts (tests/conv2d_gpu_test.ts
-// fails when the committed files and this script disagree).
+// fails when the committed files and this script disagree). Their texture forms
+// (kernels/operands.ts) are generated at run time by src/gpu/ops/conv2d.ts.
 import { columnsToRows, fmaBlock } from "./matmul_gen.ts";
+import { type OperandForm, operandDecl, operandHelpers, operandRead } from "./operands.ts";
 
 /** Outputs per invocation: TM rows (pixels, or output channels for the weight gradient) × TN columns. */
 export const CONV_TM = 16;
@@ -23,8 +25,12 @@ fn divide(i: u32, d: u32, inv: f32) -> u32 {
   return q;
 }`;
 
-/** The WGSL text of kernels/conv2d_forward.wgsl. */
-export function conv2dForwardWgsl(TM = CONV_TM, TN = CONV_TN): string {
+/** The WGSL text of kernels/conv2d_forward.wgsl (the storage form), or of its texture form. */
+export function conv2dForwardWgsl(
+  TM = CONV_TM,
+  TN = CONV_TN,
+  form: OperandForm = "storage",
+): string {
   const TN4 = TN / 4;
   const L: string[] = [];
   const push = (s: string) => L.push(s);
@@ -49,7 +55,8 @@ export function conv2dForwardWgsl(TM = CONV_TM, TN = CONV_TN): string {
 // four pixels: one lane loop per four floats instead of four.
 //
 // Bindings: 0 uniform Params; 1 xp4 (vec4, read); 2 wp4 (vec4, read); 3 y4 (vec4,
-//           read_write, NCHW [N][Ctot][OH][OW]).
+//           read_write, NCHW [N][Ctot][OH][OW]). In the texture form (kernels/operands.ts)
+//           xp4 and wp4 are textures holding those vec4s.
 // Grid: x·y fold ⌈lanes / 64⌉ workgroups (x < gx), z = G; 64 invocations per workgroup.
 
 struct Params {
@@ -82,10 +89,10 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> xp4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> wp4: array<vec4<f32>>;
+${operandDecl(form, 1, "xp4")}
+${operandDecl(form, 2, "wp4")}
 @group(0) @binding(3) var<storage, read_write> y4: array<vec4<f32>>;
-
+${operandHelpers(form)}
 ${DIVIDE_WGSL}
 
 // Output element i (NCHW), one float at a time: for images whose OH·OW is not a multiple of 4.
@@ -136,8 +143,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   var c4 = 0u;
   var kx = 0u;
   for (var q = 0u; q < p.Kq; q++) {`);
-  for (let i = 0; i < TM; i++) push(`    let a${i} = xp4[x${i} + koff];`);
-  for (let j = 0; j < TN; j++) push(`    let u${j} = wp4[w${j} + q];`);
+  for (let i = 0; i < TM; i++) {
+    push(`    let a${i} = ${operandRead(form, "xp4", `x${i} + koff`)};`);
+  }
+  for (let j = 0; j < TN; j++) push(`    let u${j} = ${operandRead(form, "wp4", `w${j} + q`)};`);
   for (let kk = 0; kk < 4; kk++) {
     for (let j = 0; j < TN4; j++) push(`    var b${kk}_${j}: vec4<f32>;`);
   }
@@ -179,8 +188,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   return L.join("\n") + "\n";
 }
 
-/** The WGSL text of kernels/conv2d_backward_weight.wgsl. */
-export function conv2dBackwardWeightWgsl(TM = CONV_TM, TN = CONV_TN): string {
+/** The WGSL text of kernels/conv2d_backward_weight.wgsl (storage form), or its texture form. */
+export function conv2dBackwardWeightWgsl(
+  TM = CONV_TM,
+  TN = CONV_TN,
+  form: OperandForm = "storage",
+): string {
   const TN4 = TN / 4;
   const L: string[] = [];
   const push = (s: string) => L.push(s);
@@ -198,6 +211,7 @@ export function conv2dBackwardWeightWgsl(TM = CONV_TM, TN = CONV_TN): string {
 // lane = (split · rowLanes + rowLane) · colLanes + colLane, with no idle ones between rows.
 //
 // Bindings: 0 uniform Params; 1 dyt4 (vec4, read); 2 xp4 (vec4, read); 3 part (f32, read_write).
+// In the texture form (kernels/operands.ts) dyt4 and xp4 are textures holding those vec4s.
 // Grid: x·y fold ⌈splits · rowLanes · colLanes / 64⌉ workgroups (x < gx), z = G.
 
 struct Params {
@@ -223,10 +237,10 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> dyt4: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> xp4: array<vec4<f32>>;
+${operandDecl(form, 1, "dyt4")}
+${operandDecl(form, 2, "xp4")}
 @group(0) @binding(3) var<storage, read_write> part: array<f32>;
-
+${operandHelpers(form)}
 ${DIVIDE_WGSL}
 
 // Offset of column quad cq = (ky·kw + kx)·Cp4 + c4 within a pixel's window.
@@ -277,9 +291,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let stepN = (p.HWp - p.OH * p.stride * p.Wp) * p.Cp4;
   for (var t = t0; t < t1; t++) {`,
   );
-  for (let i = 0; i < TM; i++) push(`    let a${i} = dyt4[d${i} + t];`);
+  for (let i = 0; i < TM; i++) push(`    let a${i} = ${operandRead(form, "dyt4", `d${i} + t`)};`);
   for (let kk = 0; kk < 4; kk++) {
-    for (let j = 0; j < TN4; j++) push(`    let b${kk}_${j} = xp4[base + k${j}];`);
+    for (let j = 0; j < TN4; j++) {
+      push(`    let b${kk}_${j} = ${operandRead(form, "xp4", `base + k${j}`)};`);
+    }
     push(`    ow += 1u;
     base += stepX;
     if (ow == p.OW) {

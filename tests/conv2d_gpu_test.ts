@@ -12,6 +12,7 @@ import * as ref from "../src/ref/conv2d.ts";
 import { type Conv2dShape, conv2dSizes } from "../src/ref/conv2d.ts";
 import { conv2dBackwardWeightWgsl, conv2dForwardWgsl } from "../kernels/conv2d_gen.ts";
 import { assertClose, hasGpu, randomArray } from "./helpers/compare.ts";
+import { assertSameInBothForms } from "./helpers/operands.ts";
 
 const ignore = !(await hasGpu());
 
@@ -508,6 +509,35 @@ for (
     },
   });
 }
+
+Deno.test({
+  name: "conv2d GPU: the storage and texture operand forms give identical bytes, every case",
+  ignore,
+  fn: async () => {
+    const gpu = await getGpu();
+    for (const [name, s] of cases) {
+      const sizes = conv2dSizes(s);
+      const x = randomArray(sizes.x, 4), w = randomArray(sizes.w, 5), dy = randomArray(sizes.y, 6);
+      await assertSameInBothForms(name, gpu, async () => [
+        await runOp(gpu, (t) => conv2dForward(gpu, { x: t.x, w: t.w, y: t.y }, s), {
+          x,
+          w,
+          y: new Float32Array(sizes.y),
+        }, "y"),
+        await runOp(gpu, (t) => conv2dBackwardInput(gpu, { dy: t.dy, w: t.w, dx: t.dx }, s), {
+          dy,
+          w,
+          dx: new Float32Array(sizes.x),
+        }, "dx"),
+        await runOp(gpu, (t) => conv2dBackwardWeight(gpu, { dy: t.dy, x: t.x, dw: t.dw }, s), {
+          dy,
+          x,
+          dw: new Float32Array(sizes.w),
+        }, "dw"),
+      ]);
+    }
+  },
+});
 
 Deno.test({
   name:

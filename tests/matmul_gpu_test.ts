@@ -7,7 +7,7 @@ import { matmul } from "../src/gpu/ops/matmul.ts";
 import { matmul as matmulRef, type MatmulShape, matmulSizes } from "../src/ref/matmul.ts";
 import { matmulWgsl } from "../kernels/matmul_gen.ts";
 import { assertClose, hasGpu, randomArray } from "./helpers/compare.ts";
-import { assertSameInBothForms } from "./helpers/operands.ts";
+import { assertSameInBothForms, inBothForms } from "./helpers/operands.ts";
 
 const gpuPresent = await hasGpu();
 const ignore = !gpuPresent;
@@ -113,6 +113,13 @@ Deno.test({
   ignore,
   fn: async () => {
     const gpu = await getGpu();
+    // The texture form copies each vec4 operand into a texture; the storage form copies none.
+    const t = { a: gpu.tensor([64 * 32]), b: gpu.tensor([32 * 48]), c: gpu.tensor([64 * 48]) };
+    const [storage, texture] = await inBothForms(
+      gpu,
+      () => matmul(gpu, t, { M: 64, N: 48, K: 32 }),
+    );
+    assertEquals([storage, texture].map((l) => l.filter((d) => "copy" in d).length), [0, 2]);
     let seed = 40;
     for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
       for (const [M, N, K] of sizes) {

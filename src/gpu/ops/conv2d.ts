@@ -17,7 +17,13 @@ import {
   type Conv2dShape,
   conv2dSizes,
 } from "../../ref/conv2d.ts";
-import { CONV_TM, CONV_TN } from "../../../kernels/conv2d_gen.ts";
+import {
+  CONV_TM,
+  CONV_TN,
+  conv2dBackwardWeightWgsl,
+  conv2dForwardWgsl,
+} from "../../../kernels/conv2d_gen.ts";
+import { gemmOperands, type OperandForm, vec4View } from "../operands.ts";
 import { expectSize, placeholder } from "./grid.ts";
 import { checkLanes, chunking, MAX_INDEX, reduceWeightPartials, WG } from "./conv2d_common.ts";
 import {
@@ -63,7 +69,8 @@ export async function conv2dForward(
   const layout = inputLayout(s);
   const xp = await packX(gpu, t.x, s, layout, label);
   const wp = await packWeight(gpu, t.w, { G, Cg, cog, kh: s.kh, kw: s.kw, flip: false }, label);
-  const gemm = await implicitGemm(gpu, xp, wp, t.y, {
+  const ops = await gemmOperands(gpu, [xp.tensor, wp.tensor], label);
+  const gemm = await implicitGemm(gpu, ops.form, ops.bindings, xp, t.y, {
     N: s.N,
     OH,
     OW,
@@ -74,7 +81,7 @@ export async function conv2dForward(
     stride: layout.stride,
     accumulate: !!opts.accumulate,
   }, label);
-  return [xp.dispatch, ...wp.dispatches, gemm];
+  return [xp.dispatch, ...wp.dispatches, ...ops.copies, gemm];
 }
 
 /**
@@ -112,11 +119,13 @@ export async function conv2dBackwardInput(
     padL: cols.pad,
     dil: 1,
   }, label);
-  const out: Dispatch[] = [dyp.dispatch];
-  for (const ry of rowPhases) {
-    for (const rx of colPhases) {
-      if (ry.outputs === 0 || rx.outputs === 0) continue;
-      const wq = await packWeight(gpu, t.w, {
+  // Every phase reads the one padded copy of dy, each with its own sub-kernel.
+  const work = rowPhases.flatMap((ry) => colPhases.map((rx) => ({ ry, rx })))
+    .filter(({ ry, rx }) => ry.outputs > 0 && rx.outputs > 0);
+  const wqs = [];
+  for (const { ry, rx } of work) {
+    wqs.push(
+      await packWeight(gpu, t.w, {
         G,
         Cg,
         cog,
@@ -124,31 +133,34 @@ export async function conv2dBackwardInput(
         kw: s.kw,
         flip: true,
         sub: { subH: ry.taps, subW: rx.taps, ky0: ry.tap0, kx0: rx.tap0, step: s.stride },
-      }, label);
-      out.push(...wq.dispatches);
-      out.push(
-        await implicitGemm(gpu, dyp, wq, t.dx, {
-          N: s.N,
-          OH: ry.outputs,
-          OW: rx.outputs,
-          cols: Cg,
-          Ctot: s.Cin,
-          kh: ry.taps,
-          kw: rx.taps,
-          stride: 1,
-          accumulate: !!opts.accumulate,
-          inOff: ((ry.off + rows.pad) * dyp.Wp + rx.off + cols.pad) * dyp.Cp4,
-          out: {
-            plane: s.H * s.W,
-            width: s.W,
-            sy: s.stride,
-            oy: ry.phase,
-            sx: s.stride,
-            ox: rx.phase,
-          },
-        }, label),
-      );
-    }
+      }, label),
+    );
+  }
+  const ops = await gemmOperands(gpu, [dyp.tensor, ...wqs.map((w) => w.tensor)], label);
+  const out: Dispatch[] = [dyp.dispatch, ...wqs.flatMap((w) => w.dispatches), ...ops.copies];
+  for (const [i, { ry, rx }] of work.entries()) {
+    out.push(
+      await implicitGemm(gpu, ops.form, [ops.bindings[0], ops.bindings[1 + i]], dyp, t.dx, {
+        N: s.N,
+        OH: ry.outputs,
+        OW: rx.outputs,
+        cols: Cg,
+        Ctot: s.Cin,
+        kh: ry.taps,
+        kw: rx.taps,
+        stride: 1,
+        accumulate: !!opts.accumulate,
+        inOff: ((ry.off + rows.pad) * dyp.Wp + rx.off + cols.pad) * dyp.Cp4,
+        out: {
+          plane: s.H * s.W,
+          width: s.W,
+          sy: s.stride,
+          oy: ry.phase,
+          sx: s.stride,
+          ox: rx.phase,
+        },
+      }, label),
+    );
   }
   return out;
 }
@@ -269,7 +281,14 @@ export async function conv2dBackwardWeight(
   checkLanes(splits * lanes, label);
   const [gx, gy] = fold(Math.ceil((splits * lanes) / WG), max);
   const part = gpu.tensor([splits, G, cog, cols], "conv2d.dw.partial");
-  const gemm = await gpu.dispatch("conv2d_backward_weight", {
+  const ops = await gemmOperands(gpu, [dyt, xp.tensor], label);
+  const kernel = ops.form === "storage"
+    ? "conv2d_backward_weight"
+    : gpu.define(
+      "conv2d_backward_weight.texture",
+      () => conv2dBackwardWeightWgsl(CONV_TM, CONV_TN, "texture"),
+    );
+  const gemm = await gpu.dispatch(kernel, {
     label: `${label}: gemm`,
     uniforms: params([
       ["u32", cog],
@@ -292,7 +311,7 @@ export async function conv2dBackwardWeight(
       ["f32", 1 / colLanes],
       ["f32", 1 / lanes],
     ]),
-    tensors: [dyt, xp.tensor, part],
+    tensors: [...ops.bindings, part],
     groups: checkGrid(label, [gx, gy, G], max),
   });
   const reduce = await reduceWeightPartials(
@@ -302,7 +321,7 @@ export async function conv2dBackwardWeight(
     !!opts.accumulate,
     label,
   );
-  return [xp.dispatch, packGrad, gemm, reduce];
+  return [xp.dispatch, packGrad, ...ops.copies, gemm, reduce];
 }
 
 /**
@@ -448,10 +467,6 @@ async function packInput(
   return { dispatch, tensor, Cp4, groupX, Hp: d.Hp, Wp: d.Wp };
 }
 
-/** The tensor's whole vec4s, bound as array<vec4<f32>> (a second read-only view of it). */
-function vec4View(t: Tensor): GPUBufferBinding {
-  return { buffer: t.buffer, offset: t.offset, size: Math.max(16, Math.floor(t.bytes / 16) * 16) };
-}
 
 /** OIHW → [G][rows][kh][kw][Cp] (flipped and transposed for the input gradient). */
 /**
@@ -531,11 +546,15 @@ async function packWeight(
   return { dispatches: [dispatch], tensor, Cp4 };
 }
 
-/** The implicit GEMM of conv2d_forward.wgsl over packed operands, writing NCHW output. */
+/**
+ * The implicit GEMM of conv2d_forward.wgsl over packed operands (bound in `form`: the packed
+ * input, then the packed weight), writing NCHW output.
+ */
 async function implicitGemm(
   gpu: Gpu,
+  form: OperandForm,
+  operands: (GPUBufferBinding | GPUTextureView)[],
   xp: Packed,
-  wp: { tensor: Tensor; Cp4: number },
   out: Tensor,
   d: {
     N: number;
@@ -569,7 +588,10 @@ async function implicitGemm(
   }
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
   const [gx, gy] = fold(Math.ceil((rowLanes * colLanes) / WG), max);
-  return await gpu.dispatch("conv2d_forward", {
+  const kernel = form === "storage"
+    ? "conv2d_forward"
+    : gpu.define("conv2d_forward.texture", () => conv2dForwardWgsl(CONV_TM, CONV_TN, "texture"));
+  return await gpu.dispatch(kernel, {
     label: `${label}: gemm`,
     uniforms: params([
       ["u32", P],
@@ -599,7 +621,7 @@ async function implicitGemm(
       ["f32", 1 / (d.OH * d.OW)],
       ["f32", 1 / colLanes],
     ]),
-    tensors: [xp.tensor, wp.tensor, out],
+    tensors: [...operands, out],
     groups: checkGrid(label, [gx, gy, G], max),
   });
 }
