@@ -5,34 +5,61 @@
 // through the stack (about 22 cycles a lane), while a texel fetch is a gather: the
 // texture form ran a 512³ matmul 3.8× faster there. src/gpu/operands.ts picks the form.
 
-/** "storage": array<vec4<f32>> bindings; "texture": texture_2d<f32> bindings. */
+/** "storage": array<vec4<f32>> or array<f32> bindings; "texture": texture_2d<f32> bindings. */
 export type OperandForm = "storage" | "texture";
 
+/** What one element of an operand is: a vec4 (an rgba32float texel) or a float (r32float). */
+export type OperandElement = "vec4" | "f32";
+
 /**
- * Texels per texture row: vec4 i of an operand is texel (i mod ROW, ⌊i / ROW⌋). 8192 is
- * WebGPU's default maxTextureDimension2D, so a texture holds up to 2^26 vec4s (1 GiB).
+ * Texels per texture row: element i of an operand is texel (i mod ROW, ⌊i / ROW⌋). 8192 is
+ * WebGPU's default maxTextureDimension2D, so a texture holds up to 2^26 elements.
  */
 export const TEXTURE_ROW = 8192;
 
-/** The declaration of read-only vec4 operand `name` at `binding` of group 0. */
-export function operandDecl(form: OperandForm, binding: number, name: string): string {
+/** The declaration of read-only operand `name` at `binding` of group 0. */
+export function operandDecl(
+  form: OperandForm = "storage",
+  binding: number,
+  name: string,
+  element: OperandElement = "vec4",
+): string {
   return form === "storage"
-    ? `@group(0) @binding(${binding}) var<storage, read> ${name}: array<vec4<f32>>;`
+    ? `@group(0) @binding(${binding}) var<storage, read> ${name}: array<${
+      element === "vec4" ? "vec4<f32>" : "f32"
+    }>;`
     : `@group(0) @binding(${binding}) var ${name}: texture_2d<f32>;`;
 }
 
-/** The WGSL expression for vec4 `index` of operand `name`. */
-export function operandRead(form: OperandForm, name: string, index: string): string {
-  return form === "storage" ? `${name}[${index}]` : `texel(${name}, ${index})`;
+/** The WGSL expression for element `index` of operand `name`. */
+export function operandRead(
+  form: OperandForm = "storage",
+  name: string,
+  index: string,
+  element: OperandElement = "vec4",
+): string {
+  if (form === "storage") return `${name}[${index}]`;
+  return element === "vec4" ? `texel(${name}, ${index})` : `texel(${name}, ${index}).x`;
+}
+
+/** The WGSL expression for the element count of operand `name` (a texture's whole rows). */
+export function operandLength(form: OperandForm = "storage", name: string): string {
+  return form === "storage" ? `arrayLength(&${name})` : `texels(${name})`;
 }
 
 /** Helper functions a kernel needs for its operand form (none for storage). */
-export function operandHelpers(form: OperandForm): string {
+export function operandHelpers(form: OperandForm = "storage"): string {
   if (form === "storage") return "";
   return `
-// vec4 i of a texture operand: rows of ${TEXTURE_ROW} texels (kernels/operands.ts).
+// Element i of a texture operand: rows of ${TEXTURE_ROW} texels (kernels/operands.ts).
 fn texel(t: texture_2d<f32>, i: u32) -> vec4<f32> {
   return textureLoad(t, vec2u(i & ${TEXTURE_ROW - 1}u, i >> ${Math.log2(TEXTURE_ROW)}u), 0);
+}
+
+// Texels in a texture operand, its last row's unused tail included (read as zeros).
+fn texels(t: texture_2d<f32>) -> u32 {
+  let d = textureDimensions(t);
+  return d.x * d.y;
 }
 `;
 }

@@ -20,12 +20,19 @@ export interface KernelDispatch {
 }
 
 /**
- * A copy of a tensor's whole vec4s into a texture in the kernels' row layout
- * (kernels/operands.ts), placed in a list just before the kernel that reads the texture.
+ * A copy of a tensor into a texture in the kernels' row layout (kernels/operands.ts): its
+ * whole vec4s (16-byte texels) or its floats (4-byte texels), placed in a list just before
+ * the kernel that reads the texture.
  */
 export interface TextureCopy {
   label: string;
-  copy: { buffer: GPUBuffer; offset: number; texels: number; texture: GPUTexture };
+  copy: {
+    buffer: GPUBuffer;
+    offset: number;
+    texels: number;
+    texelBytes: 4 | 16;
+    texture: GPUTexture;
+  };
 }
 
 /** A view of a GPU buffer holding f32 (or u32) elements; offsets are 256-byte aligned. */
@@ -344,7 +351,7 @@ export function encodeDispatches(
 function encodeTextureCopy(encoder: GPUCommandEncoder, c: TextureCopy["copy"]): void {
   const full = Math.floor(c.texels / TEXTURE_ROW), rest = c.texels % TEXTURE_ROW;
   const width = Math.min(c.texels, TEXTURE_ROW);
-  const bytesPerRow = TEXTURE_ROW * 16;
+  const bytesPerRow = TEXTURE_ROW * c.texelBytes;
   if (full > 0) {
     encoder.copyBufferToTexture(
       { buffer: c.buffer, offset: c.offset, bytesPerRow },

@@ -4,6 +4,7 @@
 // operand gets a texture and a copy into it, placed just before the kernel that reads it.
 import type { Gpu, Tensor, TextureCopy } from "./device.ts";
 import {
+  type OperandElement,
   operandDecl,
   type OperandForm,
   operandHelpers,
@@ -12,7 +13,7 @@ import {
 } from "../../kernels/operands.ts";
 import { placeholder } from "./ops/grid.ts";
 
-export type { OperandForm } from "../../kernels/operands.ts";
+export type { OperandElement, OperandForm } from "../../kernels/operands.ts";
 
 const forms = new WeakMap<Gpu, Promise<OperandForm>>();
 
@@ -98,28 +99,31 @@ async function probeForm(gpu: Gpu): Promise<OperandForm> {
 }
 
 /**
- * A texture holding the tensor's whole vec4s and the copy that fills it (replay the copy
- * each time before the kernel reads it), or null when the device's textures are too small.
+ * A texture holding the tensor's whole vec4s (or its floats) and the copy that fills it
+ * (replay the copy each time before the kernel reads it), or null when the device's
+ * textures are too small.
  */
 export function textureOperand(
   gpu: Gpu,
   t: Tensor,
   label: string,
+  element: OperandElement = "vec4",
 ): { view: GPUTextureView; copy: TextureCopy } | null {
-  const texels = Math.floor(t.size / 4);
+  const texelBytes = element === "vec4" ? 16 : 4;
+  const texels = Math.floor(t.bytes / texelBytes);
   const rows = Math.ceil(texels / TEXTURE_ROW);
   if (texels === 0 || rows > gpu.limits.maxTextureDimension2D) return null;
   const texture = gpu.device.createTexture({
     label: `${label} (texture)`,
     size: [Math.min(texels, TEXTURE_ROW), rows],
-    format: "rgba32float",
+    format: element === "vec4" ? "rgba32float" : "r32float",
     usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
   });
   return {
     view: texture.createView(),
     copy: {
       label: `${label}: copy to texture`,
-      copy: { buffer: t.buffer, offset: t.offset, texels, texture },
+      copy: { buffer: t.buffer, offset: t.offset, texels, texelBytes, texture },
     },
   };
 }
@@ -132,19 +136,24 @@ export function vec4View(t: Tensor): GPUBufferBinding {
 const placeholderTextures = new WeakMap<Gpu, GPUTextureView>();
 
 /**
- * The bindings of a GEMM kernel's vec4 operands in the device's form (null: an operand the
- * variant does not read as vec4s, bound to a placeholder), and the copies to run first.
- * Falls back to the storage form when an operand does not fit a texture.
+ * The bindings of a kernel's read-only operands in the device's form (null: an operand the
+ * kernel variant does not read, bound to a placeholder), and the copies to run first. Each
+ * operand is read as vec4s unless `elements` says f32. Falls back to the storage form when
+ * an operand does not fit a texture.
  */
-export async function gemmOperands(
+export async function readOperands(
   gpu: Gpu,
   operands: readonly (Tensor | null)[],
   label: string,
+  elements: readonly OperandElement[] = [],
 ): Promise<
   { form: OperandForm; bindings: (GPUBufferBinding | GPUTextureView)[]; copies: TextureCopy[] }
 > {
+  const element = (i: number) => elements[i] ?? "vec4";
   if (await operandForm(gpu) === "texture") {
-    const textures = operands.map((t, i) => t && textureOperand(gpu, t, `${label} operand ${i}`));
+    const textures = operands.map((t, i) =>
+      t && textureOperand(gpu, t, `${label} operand ${i}`, element(i))
+    );
     if (textures.every((x, i) => x || !operands[i])) {
       return {
         form: "texture",
@@ -156,7 +165,9 @@ export async function gemmOperands(
   }
   return {
     form: "storage",
-    bindings: operands.map((t) => t ? vec4View(t) : placeholder(gpu).binding),
+    bindings: operands.map((t, i) =>
+      !t ? placeholder(gpu).binding : element(i) === "vec4" ? vec4View(t) : t.binding
+    ),
     copies: [],
   };
 }

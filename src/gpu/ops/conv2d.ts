@@ -23,7 +23,7 @@ import {
   conv2dBackwardWeightWgsl,
   conv2dForwardWgsl,
 } from "../../../kernels/conv2d_gen.ts";
-import { gemmOperands, type OperandForm, vec4View } from "../operands.ts";
+import { readOperands, type OperandForm, vec4View } from "../operands.ts";
 import { expectSize, placeholder } from "./grid.ts";
 import { checkLanes, chunking, MAX_INDEX, reduceWeightPartials, WG } from "./conv2d_common.ts";
 import {
@@ -69,7 +69,7 @@ export async function conv2dForward(
   const layout = inputLayout(s);
   const xp = await packX(gpu, t.x, s, layout, label);
   const wp = await packWeight(gpu, t.w, { G, Cg, cog, kh: s.kh, kw: s.kw, flip: false }, label);
-  const ops = await gemmOperands(gpu, [xp.tensor, wp.tensor], label);
+  const ops = await readOperands(gpu, [xp.tensor, wp.tensor], label);
   const gemm = await implicitGemm(gpu, ops.form, ops.bindings, xp, t.y, {
     N: s.N,
     OH,
@@ -136,7 +136,7 @@ export async function conv2dBackwardInput(
       }, label),
     );
   }
-  const ops = await gemmOperands(gpu, [dyp.tensor, ...wqs.map((w) => w.tensor)], label);
+  const ops = await readOperands(gpu, [dyp.tensor, ...wqs.map((w) => w.tensor)], label);
   const out: Dispatch[] = [dyp.dispatch, ...wqs.flatMap((w) => w.dispatches), ...ops.copies];
   for (const [i, { ry, rx }] of work.entries()) {
     out.push(
@@ -281,7 +281,7 @@ export async function conv2dBackwardWeight(
   checkLanes(splits * lanes, label);
   const [gx, gy] = fold(Math.ceil((splits * lanes) / WG), max);
   const part = gpu.tensor([splits, G, cog, cols], "conv2d.dw.partial");
-  const ops = await gemmOperands(gpu, [dyt, xp.tensor], label);
+  const ops = await readOperands(gpu, [dyt, xp.tensor], label);
   const kernel = ops.form === "storage"
     ? "conv2d_backward_weight"
     : gpu.define(

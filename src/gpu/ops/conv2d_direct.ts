@@ -14,6 +14,7 @@ import {
   type DirectSpec,
 } from "../../../kernels/conv2d_direct_gen.ts";
 import { grid2d } from "./grid.ts";
+import { readOperands } from "../operands.ts";
 import { checkLanes, chunking, reduceWeightPartials, WG } from "./conv2d_common.ts";
 
 /** A strided 1×1 layer without padding: its input gradient is zero off the stride grid. */
@@ -69,7 +70,7 @@ export function directWeightGradFits(s: Conv2dShape): boolean {
 async function launch(
   gpu: Gpu,
   kernel: string,
-  t: { src: Tensor; w: Tensor; dst: Tensor },
+  t: { src: GPUBufferBinding | GPUTextureView; w: Tensor; dst: Tensor },
   g: { N: number; Cin: number; Cout: number; H: number; W: number; OH: number; OW: number },
   d: DirectSpec,
   accumulate: boolean,
@@ -124,11 +125,23 @@ export async function directForward(
   const TC = s.kh * s.kw === 1 && s.Cout % 32 === 0 ? 32 : Math.min(16, s.Cout);
   const CIN = s.Cin < 4 ? s.Cin : 0;
   const UW = uniform ? t.wPacked.size / 4 : 0;
-  const d = { KH: s.kh, KW: s.kw, S: s.stride, P: s.pad, TW, TC, V4: OW % 4 === 0, CIN, UW };
+  const x = await readOperands(gpu, [t.x], label, ["f32"]);
+  const d = {
+    KH: s.kh,
+    KW: s.kw,
+    S: s.stride,
+    P: s.pad,
+    TW,
+    TC,
+    V4: OW % 4 === 0,
+    CIN,
+    UW,
+    form: x.form,
+  };
   const kernel = gpu.define(directKernelName("forward", d), () => directForwardWgsl(d));
   const g = { N: s.N, Cin: s.Cin, Cout: s.Cout, H: s.H, W: s.W, OH, OW };
-  const io = { src: t.x, w: t.wPacked, dst: t.y };
-  return [await launch(gpu, kernel, io, g, d, accumulate, label)];
+  const io = { src: x.bindings[0], w: t.wPacked, dst: t.y };
+  return [...x.copies, await launch(gpu, kernel, io, g, d, accumulate, label)];
 }
 
 /**
@@ -155,6 +168,7 @@ export async function directBackwardInput(
     4 * Math.ceil(s.Cin / 4),
   );
   const UW = uniform ? t.wPacked.size / 4 : 0;
+  const dy = await readOperands(gpu, [t.dy], label, ["f32"]);
   const d = {
     KH: s.kh,
     KW: s.kw,
@@ -165,14 +179,15 @@ export async function directBackwardInput(
     V4: s.W % 4 === 0 && TW % 4 === 0,
     CIN: 0,
     UW,
+    form: dy.form,
   };
   const kernel = gpu.define(
     directKernelName("backward_input", d),
     () => directBackwardInputWgsl(d),
   );
   const g = { N: s.N, Cin: s.Cout, Cout: s.Cin, H: OH, W: OW, OH: s.H, OW: s.W };
-  const io = { src: t.dy, w: t.wPacked, dst: t.dx };
-  return [await launch(gpu, kernel, io, g, d, accumulate, label, s.stride)];
+  const io = { src: dy.bindings[0], w: t.wPacked, dst: t.dx };
+  return [...dy.copies, await launch(gpu, kernel, io, g, d, accumulate, label, s.stride)];
 }
 
 /**
@@ -209,17 +224,9 @@ export async function directBackwardWeight(
   const { OH, OW } = conv2dOutputSize(s);
   const khw = s.kh * s.kw;
   const { TC, TI, TW } = weightGradTiles(s);
-  const d = {
-    KH: s.kh,
-    KW: s.kw,
-    S: s.stride,
-    P: s.pad,
-    TW,
-    TC,
-    TI,
-    V4: OW % 4 === 0,
-    CIN: 0,
-  };
+  const V4 = OW % 4 === 0;
+  const ops = await readOperands(gpu, [t.dy, t.x], label, [V4 ? "vec4" : "f32", "f32"]);
+  const d = { KH: s.kh, KW: s.kw, S: s.stride, P: s.pad, TW, TC, TI, V4, CIN: 0, form: ops.form };
   const coBlocks = Math.ceil(s.Cout / TC), ciBlocks = Math.ceil(s.Cin / TI);
   const OWB = Math.ceil(OW / TW), tiles = s.N * OH * OWB;
   // At least 32 tiles per chunk: on small layers fewer chunks leave the reduce less to read
@@ -256,7 +263,7 @@ export async function directBackwardWeight(
       ["f32", 1 / coBlocks],
       ["f32", 1 / ciBlocks],
     ]),
-    tensors: [t.dy, t.x, part],
+    tensors: [...ops.bindings, part],
     groups: [gx, gy, 1],
   });
   // Per-chunk [Cout][khw][Cin] slices: the dense layout with Cp = Cin, one group.
@@ -267,5 +274,5 @@ export async function directBackwardWeight(
     accumulate,
     label,
   );
-  return [sums, reduce];
+  return [...ops.copies, sums, reduce];
 }

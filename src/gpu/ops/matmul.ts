@@ -4,7 +4,7 @@
 import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
 import { type MatmulShape, matmulSizes, matmulStrides } from "../../ref/matmul.ts";
 import { MATMUL_TM, MATMUL_TN, matmulWgsl } from "../../../kernels/matmul_gen.ts";
-import { gemmOperands } from "../operands.ts";
+import { readOperands } from "../operands.ts";
 
 export type { MatmulShape } from "../../ref/matmul.ts";
 
@@ -73,7 +73,7 @@ export async function matmul(
   const label = `matmul ${M}×${K}·${K}×${N}${s.transA ? " Aᵀ" : ""}${s.transB ? " Bᵀ" : ""}${
     batch > 1 ? ` ×${batch}` : ""
   }`;
-  const ops = await gemmOperands(gpu, [vecA ? t.a : null, vecB ? t.b : null], label);
+  const ops = await readOperands(gpu, [vecA ? t.a : null, vecB ? t.b : null], label);
   const kernel = ops.form === "storage"
     ? "matmul"
     : gpu.define("matmul.texture", () => matmulWgsl(MATMUL_TM, MATMUL_TN, "texture"));
