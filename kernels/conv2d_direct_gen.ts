@@ -15,8 +15,8 @@
 // Reference: src/ref/conv2d.ts; used by src/gpu/ops/conv2d_direct.ts.
 import { DIVIDE_WGSL } from "./conv2d_gen.ts";
 import {
-  type OperandForm,
   operandDecl,
+  type OperandForm,
   operandHelpers,
   operandLength,
   operandRead,
@@ -172,7 +172,12 @@ export function directForwardWgsl(d: DirectSpec): string {
       for (const i of cols) {
         L.push(
           `    let r${j}_${ky}_${i} = select(0.0, ${
-            operandRead(d.form, "x", `b${j}_${ky} + u32(clamp(col0 + ${i}, 0, i32(p.W) - 1))`, "f32")
+            operandRead(
+              d.form,
+              "x",
+              `b${j}_${ky} + u32(clamp(col0 + ${i}, 0, i32(p.W) - 1))`,
+              "f32",
+            )
           }, has${j} && in${ky} && ok${i});`,
         );
       }
@@ -231,10 +236,13 @@ export function directBackwardInputWgsl(d: DirectSpec): string {
   const colAt = [...new Set(cols.map((c) => c.at))].sort((a, b) => a - b);
   const id = (v: number) => (v < 0 ? `m${-v}` : `${v}`);
   const L: string[] = [
-    header(`direct input gradient ${KH}×${KW}/${S} pad ${P}`, "dy", "dx", d.V4, d.form, "rb").replace(
-      "var<storage, read> w: array<f32>",
-      d.UW ? `var<uniform> w: array<vec4<f32>, ${d.UW}>` : "var<storage, read> w: array<vec4<f32>>",
-    ),
+    header(`direct input gradient ${KH}×${KW}/${S} pad ${P}`, "dy", "dx", d.V4, d.form, "rb")
+      .replace(
+        "var<storage, read> w: array<f32>",
+        d.UW
+          ? `var<uniform> w: array<vec4<f32>, ${d.UW}>`
+          : "var<storage, read> w: array<vec4<f32>>",
+      ),
   ];
   L.push(`  let ow0 = (lane - q * p.OWB) * ${TW}u;
   let c0 = wg.z * ${TC}u;
@@ -266,9 +274,7 @@ export function directBackwardInputWgsl(d: DirectSpec): string {
       L.push(
         `    let d${id(ra)}_${id(ca)} = select(0.0, ${
           operandRead(d.form, "dy", `b + ih${id(ra)} + iw${id(ca)}`, "f32")
-        }, in${
-          id(ra)
-        } && ok${id(ca)});`,
+        }, in${id(ra)} && ok${id(ca)});`,
       );
     }
   }
@@ -410,10 +416,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       for (let g = 0; g < TW / 4; g++) {
         B.push(
           `let v${cc}_${g} = select(vec4(0.0), ${
-            operandRead(d.form, "dy4", `min(dr${cc} / 4u + ${g}u, ${operandLength(d.form, "dy4")} - 1u)`)
-          }, ow0 + ${
-            4 * g
-          }u < p.OW);`,
+            operandRead(
+              d.form,
+              "dy4",
+              `min(dr${cc} / 4u + ${g}u, ${operandLength(d.form, "dy4")} - 1u)`,
+            )
+          }, ow0 + ${4 * g}u < p.OW);`,
         );
         for (let k = 0; k < 4; k++) B.push(`let d${cc}_${4 * g + k} = v${cc}_${g}.${"xyzw"[k]};`);
       }
@@ -438,7 +446,12 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       for (const c of cols) {
         B.push(
           `let r${ci}_${ky}_${c} = select(0.0, ${
-            operandRead(d.form, "x", `b${ci}_${ky} + u32(clamp(col0 + ${c}, 0, i32(p.W) - 1))`, "f32")
+            operandRead(
+              d.form,
+              "x",
+              `b${ci}_${ky} + u32(clamp(col0 + ${c}, 0, i32(p.W) - 1))`,
+              "f32",
+            )
           }, in${ky} && ok${c});`,
         );
       }

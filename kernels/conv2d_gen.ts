@@ -5,7 +5,7 @@
 // fails when the committed files and this script disagree). Their texture forms
 // (kernels/operands.ts) are generated at run time by src/gpu/ops/conv2d.ts.
 import { columnsToRows, fmaBlock } from "./matmul_gen.ts";
-import { type OperandForm, operandDecl, operandHelpers, operandRead } from "./operands.ts";
+import { operandDecl, type OperandForm, operandHelpers, operandRead } from "./operands.ts";
 
 /** Outputs per invocation: TM rows (pixels, or output channels for the weight gradient) × TN columns. */
 export const CONV_TM = 16;

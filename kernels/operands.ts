@@ -63,3 +63,48 @@ fn texels(t: texture_2d<f32>) -> u32 {
 }
 `;
 }
+
+/**
+ * The texture form of a hand-written kernel: each read-only storage array named in `names`
+ * (array<vec4f>, array<vec4<f32>> or array<f32>) becomes a texture_2d<f32> at the same
+ * binding, its element reads `name[i]` become texel fetches and arrayLength(&name) the
+ * texture's texel count. Throws when a name is not such an array, so a kernel edit cannot
+ * silently leave an operand behind.
+ */
+export function textureForm(kernel: string, wgsl: string, names: readonly string[]): string {
+  let text = wgsl;
+  for (const name of names) {
+    const decl = new RegExp(
+      String
+        .raw`(@group\(0\) @binding\(\d+\) )var<storage, read> ${name}: array<(vec4f|vec4<f32>|f32)>;`,
+    );
+    const m = text.match(decl);
+    if (!m) {
+      throw new Error(
+        `${kernel}: no read-only storage array<vec4f> or array<f32> named ${name} to read as a texture`,
+      );
+    }
+    const element: OperandElement = m[2] === "f32" ? "f32" : "vec4";
+    text = text.replace(decl, `${m[1]}var ${name}: texture_2d<f32>;`);
+    text = text.replaceAll(`arrayLength(&${name})`, operandLength("texture", name));
+    text = replaceIndexing(text, name, (index) => operandRead("texture", name, index, element));
+  }
+  return text + operandHelpers("texture");
+}
+
+/** Replaces every `name[index]` (brackets balanced inside) with `read(index)`. */
+function replaceIndexing(text: string, name: string, read: (index: string) => string): string {
+  const start = new RegExp(String.raw`\b${name}\[`, "g");
+  let out = "", from = 0;
+  for (let m = start.exec(text); m; m = start.exec(text)) {
+    let depth = 1, i = m.index + m[0].length;
+    for (; i < text.length && depth > 0; i++) {
+      if (text[i] === "[") depth++;
+      else if (text[i] === "]") depth--;
+    }
+    out += text.slice(from, m.index) + read(text.slice(m.index + m[0].length, i - 1));
+    from = i;
+    start.lastIndex = i;
+  }
+  return out + text.slice(from);
+}

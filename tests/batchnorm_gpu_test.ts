@@ -9,6 +9,7 @@ import {
   batchnormInference,
 } from "../src/gpu/ops/batchnorm.ts";
 import * as ref from "../src/ref/batchnorm.ts";
+import { assertSameInBothForms } from "./helpers/operands.ts";
 
 const gpuMissing = !(await hasGpu());
 const tol = { atol: 2e-5, rtol: 2e-4 };
@@ -23,6 +24,58 @@ const shapes: ref.BatchNormShape[] = [
   { N: 3, C: 2, HW: 25, affine: false, eps: 1e-3, momentum: 0.3 },
 ];
 
+/** Forward, backward and inference of one shape on the GPU: the inputs and every output. */
+async function runBatchnorm(s: ref.BatchNormShape) {
+  const gpu = await getGpu();
+  const n = s.N * s.C * s.HW;
+  const affine = s.affine ?? true;
+  const x = randomArray(n, 1, -3, 5), dy = randomArray(n, 2);
+  const gamma = randomArray(s.C, 3, 0.5, 1.5), beta = randomArray(s.C, 4);
+  const rm0 = randomArray(s.C, 5), rv0 = randomArray(s.C, 6, 0.5, 2);
+  const T = (d: Float32Array | number, label: string) =>
+    typeof d === "number" ? gpu.tensor([d], label) : gpu.tensor([d.length], label, d);
+  const t = {
+    x: T(x, "x"),
+    y: T(n, "y"),
+    gamma: affine ? T(gamma, "gamma") : undefined,
+    beta: affine ? T(beta, "beta") : undefined,
+    mean: T(s.C, "mean"),
+    invstd: T(s.C, "invstd"),
+    runningMean: T(rm0, "rm"),
+    runningVar: T(rv0, "rv"),
+  };
+  const dyT = T(dy, "dy"),
+    dx = T(n, "dx"),
+    dgamma = T(s.C, "dgamma"),
+    dbeta = T(s.C, "dbeta"),
+    yInf = T(n, "yInf");
+  const fwd = await batchnormForward(gpu, t, s);
+  const bwd = await batchnormBackward(gpu, {
+    dy: dyT,
+    x: t.x,
+    gamma: t.gamma,
+    mean: t.mean,
+    invstd: t.invstd,
+    dx,
+    dgamma: affine ? dgamma : undefined,
+    dbeta: affine ? dbeta : undefined,
+  }, s);
+  const inf = await batchnormInference(gpu, { ...t, y: yInf }, s);
+  gpu.run([...fwd, ...bwd, ...inf]);
+  const [y, mean, invstd, rm, rv, dxG, dgG, dbG, yi] = await gpu.read(
+    t.y,
+    t.mean,
+    t.invstd,
+    t.runningMean,
+    t.runningVar,
+    dx,
+    dgamma,
+    dbeta,
+    yInf,
+  );
+  return { x, dy, gamma, beta, rm0, rv0, out: [y, mean, invstd, rm, rv, dxG, dgG, dbG, yi] };
+}
+
 for (const s of shapes) {
   Deno.test({
     name: `batchnorm GPU = reference (N${s.N} C${s.C} HW${s.HW}${
@@ -30,53 +83,9 @@ for (const s of shapes) {
     })`,
     ignore: gpuMissing,
     async fn() {
-      const gpu = await getGpu();
-      const n = s.N * s.C * s.HW;
       const affine = s.affine ?? true;
-      const x = randomArray(n, 1, -3, 5), dy = randomArray(n, 2);
-      const gamma = randomArray(s.C, 3, 0.5, 1.5), beta = randomArray(s.C, 4);
-      const rm0 = randomArray(s.C, 5), rv0 = randomArray(s.C, 6, 0.5, 2);
-      const T = (d: Float32Array | number, label: string) =>
-        typeof d === "number" ? gpu.tensor([d], label) : gpu.tensor([d.length], label, d);
-      const t = {
-        x: T(x, "x"),
-        y: T(n, "y"),
-        gamma: affine ? T(gamma, "gamma") : undefined,
-        beta: affine ? T(beta, "beta") : undefined,
-        mean: T(s.C, "mean"),
-        invstd: T(s.C, "invstd"),
-        runningMean: T(rm0, "rm"),
-        runningVar: T(rv0, "rv"),
-      };
-      const dyT = T(dy, "dy"),
-        dx = T(n, "dx"),
-        dgamma = T(s.C, "dgamma"),
-        dbeta = T(s.C, "dbeta"),
-        yInf = T(n, "yInf");
-      const fwd = await batchnormForward(gpu, t, s);
-      const bwd = await batchnormBackward(gpu, {
-        dy: dyT,
-        x: t.x,
-        gamma: t.gamma,
-        mean: t.mean,
-        invstd: t.invstd,
-        dx,
-        dgamma: affine ? dgamma : undefined,
-        dbeta: affine ? dbeta : undefined,
-      }, s);
-      const inf = await batchnormInference(gpu, { ...t, y: yInf }, s);
-      gpu.run([...fwd, ...bwd, ...inf]);
-      const [y, mean, invstd, rm, rv, dxG, dgG, dbG, yi] = await gpu.read(
-        t.y,
-        t.mean,
-        t.invstd,
-        t.runningMean,
-        t.runningVar,
-        dx,
-        dgamma,
-        dbeta,
-        yInf,
-      );
+      const { x, dy, gamma, beta, rm0, rv0, out } = await runBatchnorm(s);
+      const [y, mean, invstd, rm, rv, dxG, dgG, dbG, yi] = out;
       const want = ref.batchnormForward(
         x,
         affine ? gamma : null,
@@ -169,5 +178,20 @@ Deno.test({
       atol: 1e-6,
       rtol: 1e-5,
     });
+  },
+});
+
+Deno.test({
+  name: "batchnorm GPU: the storage and texture operand forms give identical bytes, every shape",
+  ignore: gpuMissing,
+  async fn() {
+    const gpu = await getGpu();
+    for (const s of shapes) {
+      await assertSameInBothForms(
+        `batchnorm ${JSON.stringify(s)}`,
+        gpu,
+        async () => (await runBatchnorm(s)).out,
+      );
+    }
   },
 });

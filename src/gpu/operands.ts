@@ -4,12 +4,13 @@
 // operand gets a texture and a copy into it, placed just before the kernel that reads it.
 import type { Gpu, Tensor, TextureCopy } from "./device.ts";
 import {
-  type OperandElement,
   operandDecl,
+  type OperandElement,
   type OperandForm,
   operandHelpers,
   operandRead,
   TEXTURE_ROW,
+  textureForm,
 } from "../../kernels/operands.ts";
 import { placeholder } from "./ops/grid.ts";
 
@@ -146,9 +147,14 @@ export async function readOperands(
   operands: readonly (Tensor | null)[],
   label: string,
   elements: readonly OperandElement[] = [],
-): Promise<
-  { form: OperandForm; bindings: (GPUBufferBinding | GPUTextureView)[]; copies: TextureCopy[] }
-> {
+): Promise<{
+  form: OperandForm;
+  bindings: (GPUBufferBinding | GPUTextureView)[];
+  /** Every copy, in operand order. */
+  copies: TextureCopy[];
+  /** Operand i's copy, for lists where an operand is written between two of its readers. */
+  copyOf: (TextureCopy | undefined)[];
+}> {
   const element = (i: number) => elements[i] ?? "vec4";
   if (await operandForm(gpu) === "texture") {
     const textures = operands.map((t, i) =>
@@ -159,6 +165,7 @@ export async function readOperands(
         form: "texture",
         bindings: textures.map((x) => x?.view ?? placeholderTexture(gpu)),
         copies: textures.flatMap((x) => x ? [x.copy] : []),
+        copyOf: textures.map((x) => x?.copy),
       };
     }
     textures.forEach((x) => x?.copy.copy.texture.destroy());
@@ -169,7 +176,22 @@ export async function readOperands(
       !t ? placeholder(gpu).binding : element(i) === "vec4" ? vec4View(t) : t.binding
     ),
     copies: [],
+    copyOf: [],
   };
+}
+
+/**
+ * The name to dispatch hand-written kernels/<kernel>.wgsl by in `form`: itself, or its
+ * texture form with the arrays in `names` read as textures (kernels/operands.ts textureForm).
+ */
+export function kernelInForm(
+  gpu: Gpu,
+  kernel: string,
+  form: OperandForm,
+  names: readonly string[],
+): string {
+  if (form === "storage") return kernel;
+  return gpu.define(`${kernel}.texture`, () => textureForm(kernel, gpu.source(kernel), names));
 }
 
 function placeholderTexture(gpu: Gpu): GPUTextureView {

@@ -3,10 +3,11 @@
 // and the training backward. Semantics and defaults as src/ref/batchnorm.ts (PyTorch).
 // Training passes: per-invocation partial statistics → per-channel merge → element-wise apply
 // (see ./channels.ts for why); each builder allocates its own small scratch buffers.
-import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
+import { type Dispatch, type Gpu, params, type Tensor, type TextureCopy } from "../device.ts";
 import { type BatchNormShape, BN_EPS, BN_MOMENTUM } from "../../ref/batchnorm.ts";
 import { channelGeometry, elementwiseConstants } from "./channels.ts";
 import { expectSize, placeholder } from "./grid.ts";
+import { kernelInForm, readOperands } from "../operands.ts";
 
 export interface BatchNormTrainTensors {
   x: Tensor;
@@ -61,10 +62,15 @@ export async function batchnormForward(
   const partial = gpu.tensor([s.C, g.parts, 4], "batchnorm.partial");
   const coef = gpu.tensor([s.C, 4], "batchnorm.coef");
   const read = placeholder(gpu, "read");
+  const element = g.entry === "main" ? "vec4" : "f32";
+  // x is read by the statistics and the apply pass, coef (written by the merge) by the latter.
+  const ops = await readOperands(gpu, [t.x, coef], "batchnormForward", [element, "vec4"]);
+  const [x, coefIn] = ops.bindings;
   return [
-    await gpu.dispatch("batchnorm_stats", {
+    ...copies(ops.copyOf[0]),
+    await gpu.dispatch(kernelInForm(gpu, "batchnorm_stats", ops.form, ["x4", "x1"]), {
       uniforms: params([["u32", s.N], ["u32", g.blocks]]),
-      tensors: [t.x, partial],
+      tensors: [x, partial],
       groups: [g.blocks, s.C],
       entry: g.entry,
       constants: g.constants,
@@ -89,9 +95,10 @@ export async function batchnormForward(
       ],
       groups: [Math.ceil(s.C / 64)],
     }),
-    await gpu.dispatch("batchnorm_forward", {
+    ...copies(ops.copyOf[1]),
+    await gpu.dispatch(kernelInForm(gpu, "batchnorm_forward", ops.form, ["x4", "x1", "coef"]), {
       uniforms: params([["u32", g.items], ["u32", g.gx]]),
-      tensors: [t.x, t.y, coef],
+      tensors: [x, t.y, coefIn],
       groups: g.groups,
       entry: g.entry,
       constants: elementwiseConstants(g),
@@ -159,10 +166,20 @@ export async function batchnormBackward(
   const partial = gpu.tensor([s.C, g.parts, 2], "batchnorm.partial");
   const coef = gpu.tensor([s.C, 4], "batchnorm.coef");
   const write = placeholder(gpu, "write");
+  const element = g.entry === "main" ? "vec4" : "f32";
+  // dy and x are read by the sums and the apply pass, coef (written by the merge) by the latter.
+  const ops = await readOperands(gpu, [t.dy, t.x, coef], "batchnormBackward", [
+    element,
+    element,
+    "vec4",
+  ]);
+  const [dy, x, coefIn] = ops.bindings;
+  const inputs = ["dy4", "x4", "dy1", "x1"];
   return [
-    await gpu.dispatch("batchnorm_backward_sums", {
+    ...copies(ops.copyOf[0], ops.copyOf[1]),
+    await gpu.dispatch(kernelInForm(gpu, "batchnorm_backward_sums", ops.form, inputs), {
       uniforms: params([["u32", s.N], ["u32", g.blocks]]),
-      tensors: [t.dy, t.x, t.mean, partial],
+      tensors: [dy, x, t.mean, partial],
       groups: [g.blocks, s.C],
       entry: g.entry,
       constants: g.constants,
@@ -183,12 +200,18 @@ export async function batchnormBackward(
       ],
       groups: [Math.ceil(s.C / 64)],
     }),
-    await gpu.dispatch("batchnorm_backward", {
+    ...copies(ops.copyOf[2]),
+    await gpu.dispatch(kernelInForm(gpu, "batchnorm_backward", ops.form, [...inputs, "coef"]), {
       uniforms: params([["u32", g.items], ["u32", g.gx]]),
-      tensors: [t.dy, t.x, t.dx, coef],
+      tensors: [dy, x, t.dx, coefIn],
       groups: g.groups,
       entry: g.entry,
       constants: elementwiseConstants(g),
     }),
   ];
+}
+
+/** The texture copies that exist (none in the storage form). */
+function copies(...list: (TextureCopy | undefined)[]): TextureCopy[] {
+  return list.filter((c) => c !== undefined);
 }

@@ -18,12 +18,12 @@ import {
   conv2dSizes,
 } from "../../ref/conv2d.ts";
 import {
-  CONV_TM,
-  CONV_TN,
   conv2dBackwardWeightWgsl,
   conv2dForwardWgsl,
+  CONV_TM,
+  CONV_TN,
 } from "../../../kernels/conv2d_gen.ts";
-import { readOperands, type OperandForm, vec4View } from "../operands.ts";
+import { type OperandForm, readOperands, vec4View } from "../operands.ts";
 import { expectSize, placeholder } from "./grid.ts";
 import { checkLanes, chunking, MAX_INDEX, reduceWeightPartials, WG } from "./conv2d_common.ts";
 import {
@@ -282,12 +282,10 @@ export async function conv2dBackwardWeight(
   const [gx, gy] = fold(Math.ceil((splits * lanes) / WG), max);
   const part = gpu.tensor([splits, G, cog, cols], "conv2d.dw.partial");
   const ops = await readOperands(gpu, [dyt, xp.tensor], label);
-  const kernel = ops.form === "storage"
-    ? "conv2d_backward_weight"
-    : gpu.define(
-      "conv2d_backward_weight.texture",
-      () => conv2dBackwardWeightWgsl(CONV_TM, CONV_TN, "texture"),
-    );
+  const kernel = ops.form === "storage" ? "conv2d_backward_weight" : gpu.define(
+    "conv2d_backward_weight.texture",
+    () => conv2dBackwardWeightWgsl(CONV_TM, CONV_TN, "texture"),
+  );
   const gemm = await gpu.dispatch(kernel, {
     label: `${label}: gemm`,
     uniforms: params([
@@ -466,7 +464,6 @@ async function packInput(
   });
   return { dispatch, tensor, Cp4, groupX, Hp: d.Hp, Wp: d.Wp };
 }
-
 
 /** OIHW → [G][rows][kh][kw][Cp] (flipped and transposed for the input gradient). */
 /**

@@ -1,0 +1,28 @@
+// The texture form of hand-written kernels (kernels/operands.ts textureForm): declarations,
+// nested indexing, element types, arrayLength, and a clear error for a missing operand.
+import { assert, assertStringIncludes, assertThrows } from "@std/assert";
+import { textureForm } from "../kernels/operands.ts";
+
+const kernel = `@group(0) @binding(1) var<storage, read> a4: array<vec4f>;
+@group(0) @binding(2) var<storage, read> i1: array<f32>;
+@group(0) @binding(3) var<storage, read_write> o: array<f32>;
+fn main() {
+  o[0] = a4[u32(i1[2]) + arrayLength(&a4)].y + a4b[0] + i1[a4[1].x];
+}`;
+
+Deno.test("textureForm: named read-only arrays become texture fetches, others stay", () => {
+  const text = textureForm("k", kernel, ["a4", "i1"]);
+  assertStringIncludes(text, "@group(0) @binding(1) var a4: texture_2d<f32>;");
+  assertStringIncludes(text, "@group(0) @binding(2) var i1: texture_2d<f32>;");
+  assertStringIncludes(text, "var<storage, read_write> o: array<f32>;");
+  assertStringIncludes(
+    text,
+    "o[0] = texel(a4, u32(texel(i1, 2).x) + texels(a4)).y + a4b[0] + texel(i1, texel(a4, 1).x).x;",
+  );
+  assert(text.includes("fn texel(") && text.includes("fn texels("));
+});
+
+Deno.test("textureForm: an operand that is not a read-only array is refused by name", () => {
+  assertThrows(() => textureForm("k", kernel, ["o"]), Error, "k: no read-only storage");
+  assertThrows(() => textureForm("k", kernel, ["missing"]), Error, "named missing");
+});
