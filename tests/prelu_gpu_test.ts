@@ -1,4 +1,5 @@
-// GPU PReLU and ReLU against the float64 references on awkward shapes, and determinism.
+// GPU PReLU and ReLU against the float64 references on awkward shapes, in both operand
+// forms, and determinism.
 import { assertEquals } from "@std/assert";
 import { assertClose, hasGpu, randomArray } from "./helpers/compare.ts";
 import { getGpu } from "../src/gpu/device.ts";
@@ -6,6 +7,7 @@ import { preluBackward, preluForward } from "../src/gpu/ops/prelu.ts";
 import { reluBackward, reluForward } from "../src/gpu/ops/relu.ts";
 import * as prelu from "../src/ref/prelu.ts";
 import * as relu from "../src/ref/relu.ts";
+import { assertSameInBothForms } from "./helpers/operands.ts";
 
 const gpuMissing = !(await hasGpu());
 
@@ -37,11 +39,15 @@ for (
       const dyT = gpu.tensor([n], "dy", dy),
         dx = gpu.tensor([n], "dx"),
         dslope = gpu.tensor([s.C], "da");
-      gpu.run([
-        ...await preluForward(gpu, { x: xT, slope, y }, s),
-        ...await preluBackward(gpu, { dy: dyT, x: xT, slope, dx, dslope }, s),
-      ]);
-      const [yG, dxG, daG] = await gpu.read(y, dx, dslope);
+      const run = async () => {
+        gpu.run([
+          ...await preluForward(gpu, { x: xT, slope, y }, s),
+          ...await preluBackward(gpu, { dy: dyT, x: xT, slope, dx, dslope }, s),
+        ]);
+        return await gpu.read(y, dx, dslope);
+      };
+      await assertSameInBothForms(`prelu ${JSON.stringify(s)}`, gpu, run);
+      const [yG, dxG, daG] = await run();
       const want = prelu.preluBackward(dy, x, a, s);
       assertClose("y", yG, prelu.preluForward(x, a, s), { atol: 1e-7, shape: [s.N, s.C, s.HW] });
       assertClose("dx", dxG, want.dx, { atol: 1e-7, shape: [s.N, s.C, s.HW] });
@@ -62,11 +68,15 @@ for (const n of [1, 7, 64, 4099, 4100]) {
         y = gpu.tensor([n]),
         dyT = gpu.tensor([n], "dy", dy),
         dx = gpu.tensor([n]);
-      gpu.run([
-        ...await reluForward(gpu, { x: xT, y }),
-        ...await reluBackward(gpu, { dy: dyT, x: xT, dx }),
-      ]);
-      const [yG, dxG] = await gpu.read(y, dx);
+      const run = async () => {
+        gpu.run([
+          ...await reluForward(gpu, { x: xT, y }),
+          ...await reluBackward(gpu, { dy: dyT, x: xT, dx }),
+        ]);
+        return await gpu.read(y, dx);
+      };
+      await assertSameInBothForms(`relu n ${n}`, gpu, run);
+      const [yG, dxG] = await run();
       assertClose("y", yG, relu.reluForward(x), { atol: 0 });
       assertClose("dx", dxG, relu.reluBackward(dy, x), { atol: 0 });
     },

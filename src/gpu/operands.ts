@@ -2,7 +2,7 @@
 // per device, since which form is faster depends on the adapter and the host CPU, and
 // harmless to choose either way, since both give the same bits. In the texture form each
 // operand gets a texture and a copy into it, placed just before the kernel that reads it.
-import type { Gpu, Tensor, TextureCopy } from "./device.ts";
+import type { Dispatch, Gpu, Tensor, TextureCopy } from "./device.ts";
 import {
   operandDecl,
   type OperandElement,
@@ -206,4 +206,33 @@ function placeholderTexture(gpu: Gpu): GPUTextureView {
     placeholderTextures.set(gpu, v);
   }
   return v;
+}
+
+/** A tensor a hand-written kernel reads through the arrays `names` (its vec4 and f32 twins). */
+export interface Read {
+  read: Tensor;
+  element: OperandElement;
+  names: readonly string[];
+}
+
+/**
+ * gpu.dispatch of hand-written kernels/<kernel>.wgsl with its `Read` tensors bound in the
+ * device's operand form: the texture copies, then the dispatch.
+ */
+export async function dispatchReading(
+  gpu: Gpu,
+  kernel: string,
+  opts: Omit<Parameters<Gpu["dispatch"]>[1], "tensors"> & { tensors: (Tensor | Read)[] },
+): Promise<Dispatch[]> {
+  const reads = opts.tensors.filter((t): t is Read => "read" in t);
+  const ops = await readOperands(
+    gpu,
+    reads.map((r) => r.read),
+    `${kernel}${opts.label ? ` (${opts.label})` : ""}`,
+    reads.map((r) => r.element),
+  );
+  const names = reads.flatMap((r) => r.names);
+  const tensors = opts.tensors.map((t) => "read" in t ? ops.bindings[reads.indexOf(t)] : t);
+  const d = await gpu.dispatch(kernelInForm(gpu, kernel, ops.form, names), { ...opts, tensors });
+  return [...ops.copies, d];
 }

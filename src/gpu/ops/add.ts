@@ -1,6 +1,7 @@
 // GPU residual add y = a + b, and in-place gradient accumulation y += alpha·x (or y = alpha·x).
 import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
 import { elementwiseGrid, expectSize, vectorWidth } from "./grid.ts";
+import { dispatchReading } from "../operands.ts";
 
 export async function addForward(
   gpu: Gpu,
@@ -11,14 +12,17 @@ export async function addForward(
   expectSize("addForward", "y", t.y, n);
   const { entry, items } = vectorWidth(n);
   const { groups, gx } = elementwiseGrid(gpu, items);
-  return [
-    await gpu.dispatch("add_forward", {
-      uniforms: params([["u32", items], ["u32", gx]]),
-      tensors: [t.a, t.b, t.y],
-      groups,
-      entry,
-    }),
-  ];
+  const element = entry === "main" ? "vec4" : "f32";
+  return await dispatchReading(gpu, "add_forward", {
+    uniforms: params([["u32", items], ["u32", gx]]),
+    tensors: [
+      { read: t.a, element, names: ["a4", "a1"] },
+      { read: t.b, element, names: ["b4", "b1"] },
+      t.y,
+    ],
+    groups,
+    entry,
+  });
 }
 
 /** y += alpha·x in place, or y = alpha·x with `assign` (x and y must not overlap). */
@@ -33,12 +37,10 @@ export async function addAccumulate(
   const width = vectorWidth(n), items = width.items;
   const entry = assign ? (width.entry === "main" ? "assign" : "assign_scalar") : width.entry;
   const { groups, gx } = elementwiseGrid(gpu, items);
-  return [
-    await gpu.dispatch("add_accumulate", {
-      uniforms: params([["u32", items], ["u32", gx], ["f32", alpha]]),
-      tensors: [t.x, t.y],
-      groups,
-      entry,
-    }),
-  ];
+  return await dispatchReading(gpu, "add_accumulate", {
+    uniforms: params([["u32", items], ["u32", gx], ["f32", alpha]]),
+    tensors: [{ read: t.x, element: width.width === 4 ? "vec4" : "f32", names: ["x4", "x1"] }, t.y],
+    groups,
+    entry,
+  });
 }

@@ -5,6 +5,7 @@ import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
 import type { PreluShape } from "../../ref/prelu.ts";
 import { channelGeometry, elementwiseConstants } from "./channels.ts";
 import { expectSize } from "./grid.ts";
+import { dispatchReading } from "../operands.ts";
 
 export async function preluForward(
   gpu: Gpu,
@@ -16,15 +17,18 @@ export async function preluForward(
   expectSize("preluForward", "y", t.y, n);
   expectSize("preluForward", "slope", t.slope, s.C);
   const g = channelGeometry(gpu, s);
-  return [
-    await gpu.dispatch("prelu_forward", {
-      uniforms: params([["u32", g.items], ["u32", g.gx]]),
-      tensors: [t.x, t.slope, t.y],
-      groups: g.groups,
-      entry: g.entry,
-      constants: elementwiseConstants(g),
-    }),
-  ];
+  const element = g.entry === "main" ? "vec4" : "f32";
+  return await dispatchReading(gpu, "prelu_forward", {
+    uniforms: params([["u32", g.items], ["u32", g.gx]]),
+    tensors: [
+      { read: t.x, element, names: ["x4", "x1"] },
+      { read: t.slope, element: "f32", names: ["slope"] },
+      t.y,
+    ],
+    groups: g.groups,
+    entry: g.entry,
+    constants: elementwiseConstants(g),
+  });
 }
 
 /** dx (written, must not alias dy or x) and the slope gradient dslope (written, C). */
@@ -39,10 +43,17 @@ export async function preluBackward(
   expectSize("preluBackward", "dslope", t.dslope, s.C);
   const g = channelGeometry(gpu, s);
   const partial = gpu.tensor([s.C, g.parts], "prelu.partial");
+  const element = g.entry === "main" ? "vec4" : "f32";
   return [
-    await gpu.dispatch("prelu_backward", {
+    ...await dispatchReading(gpu, "prelu_backward", {
       uniforms: params([["u32", s.N], ["u32", g.blocks]]),
-      tensors: [t.dy, t.x, t.slope, t.dx, partial],
+      tensors: [
+        { read: t.dy, element, names: ["dy4", "dy1"] },
+        { read: t.x, element, names: ["x4", "x1"] },
+        { read: t.slope, element: "f32", names: ["slope"] },
+        t.dx,
+        partial,
+      ],
       groups: [g.blocks, s.C],
       entry: g.entry,
       constants: g.constants,
