@@ -382,7 +382,11 @@ async function main(args: string[]): Promise<number> {
   const areas = only ? AREAS.filter((x) => only.includes(x.name)) : AREAS;
   const loadStart = await loadAverage();
   const { getGpu } = await import("../src/gpu/device.ts");
-  const adapter = await getGpu().then((g) => g.adapterName).catch(() => undefined);
+  const { operandForm } = await import("../src/gpu/operands.ts");
+  // The operand form is measured per device (src/gpu/operands.ts): it sets the figures, not the bits.
+  const adapter = await getGpu()
+    .then(async (g) => `${g.adapterName}; operands read as ${await operandForm(g)}`)
+    .catch(() => undefined);
   const env = await environment(adapter);
   console.error(
     `bench: ${areas.map((x) => x.name).join(", ")}${a.quick ? " (quick)" : ""} on ${

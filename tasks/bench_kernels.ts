@@ -12,6 +12,7 @@
 //   deno run --allow-read --allow-env tasks/bench_kernels.ts [--quick] [--json] [--filter TEXT|TEXT…]
 import process from "node:process";
 import { type Dispatch, getGpu, type Gpu, type Tensor } from "../src/gpu/device.ts";
+import { operandForm } from "../src/gpu/operands.ts";
 import { matmul, type MatmulShape } from "../src/gpu/ops/matmul.ts";
 import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from "../src/gpu/ops/conv2d.ts";
 import { conv2dOutputSize, type Conv2dShape, conv2dSizes } from "../src/ref/conv2d.ts";
@@ -432,7 +433,7 @@ if (import.meta.main) {
   const filter = fi >= 0 ? args[fi + 1] : undefined;
   const gpu = await getGpu();
   if (!json) {
-    console.log(`adapter: ${gpu.adapterName}`);
+    console.log(`adapter: ${gpu.adapterName}; operands read as ${await operandForm(gpu)}`);
     console.log(
       `${"kernel".padEnd(22)} ${"shape".padEnd(42)} ${"GFLOP".padStart(8)} ${
         "best ms".padStart(9)

@@ -5,9 +5,16 @@
 // outside kernels (JS, submission, uploads, readbacks, idle gaps).
 //
 //   deno run -A tasks/bench_train_step.ts [--backbones resnet-lite,mobilefacenet] [--steps N]
-//     [--layers N (print the N slowest layers)] [--json]
+//     [--layers N (print the N slowest layers)] [--kernels N (the N costliest kernels, summed
+//     over the step)] [--json]
 import process from "node:process";
-import { type Dispatch, encodeDispatches, Gpu, Tensor } from "../src/gpu/device.ts";
+import {
+  type Dispatch,
+  encodeDispatches,
+  Gpu,
+  type KernelDispatch,
+  Tensor,
+} from "../src/gpu/device.ts";
 import {
   buildModel,
   initParams,
@@ -17,6 +24,7 @@ import {
   type ModelConfig,
 } from "../src/model/mod.ts";
 import { forwardMacs } from "../src/model/network.ts";
+import { operandForm } from "../src/gpu/operands.ts";
 import { buildHead, frameHeadWeights, initHeadWeights } from "../src/gpu/ops/head.ts";
 import { HEADS, resolveHead } from "../src/train/heads.ts";
 import { arenaGroups, buildOptimizer } from "../src/train/optimizer.ts";
@@ -151,6 +159,7 @@ class PassTimer {
 
 async function benchOne(
   showLayers: number,
+  showKernels: number,
   gpu: Gpu,
   timestamps: boolean,
   plan: typeof PLAN[number],
@@ -255,6 +264,23 @@ async function benchOne(
     const kinds = new Map<string, number>();
     parts.forEach((p, i) => kinds.set(p.kind, (kinds.get(p.kind) ?? 0) + times[i]));
     perKind = Object.fromEntries([...kinds].sort((a, b) => b[1] - a[1]));
+    if (showKernels > 0) {
+      // One timed pass per dispatch, summed by kernel: a layer op's label ends in the part of
+      // the op it runs (": gemm", ": pack input"), other kernels go by their pipeline's name.
+      // Texture copies run between passes, so they count in the step, not here.
+      const each = parts.flatMap((p) =>
+        p.dispatches.filter((d): d is KernelDispatch => !("copy" in d)).map((d) => ({
+          kind: `${p.kind}: ${d.label.split(": ")[1] ?? d.pipeline.label}`,
+          dispatches: [d],
+        }))
+      );
+      const eachMs = await timeKernels(gpu, each);
+      const sums = new Map<string, number>();
+      each.forEach((e, i) => sums.set(e.kind, (sums.get(e.kind) ?? 0) + eachMs[i]));
+      for (const [kind, ms] of [...sums].sort((a, b) => b[1] - a[1]).slice(0, showKernels)) {
+        console.error(`    ${ms.toFixed(1).padStart(8)} ms  ${kind}`);
+      }
+    }
     if (showLayers > 0) {
       const rows = parts.map((p, i) => ({ ...p, ms: times[i] })).sort((a, b) => b.ms - a.ms);
       for (const r of rows.slice(0, showLayers)) {
@@ -297,14 +323,16 @@ export async function benchTrainStep(
   opts: {
     backbones?: string[];
     steps?: number; /** Print the slowest N layers. */
-    layers?: number;
+    layers?: number; /** Print the N costliest kernels. */
+    kernels?: number;
   } = {},
 ): Promise<TrainStepFigures[]> {
   const { gpu, timestamps } = await openTimedGpu();
+  console.error(`operands read as ${await operandForm(gpu)} (src/gpu/operands.ts)`);
   const plan = opts.backbones ? PLAN.filter((p) => opts.backbones!.includes(p.backbone)) : PLAN;
   const out: TrainStepFigures[] = [];
   for (const p of plan) {
-    out.push(await benchOne(opts.layers ?? 0, gpu, timestamps, p, opts.steps));
+    out.push(await benchOne(opts.layers ?? 0, opts.kernels ?? 0, gpu, timestamps, p, opts.steps));
     printRow(out[out.length - 1]);
   }
   return out;
@@ -342,6 +370,7 @@ if (import.meta.main) {
     backbones: arg("--backbones")?.split(","),
     steps: arg("--steps") ? Number(arg("--steps")) : undefined,
     layers: arg("--layers") ? Number(arg("--layers")) : undefined,
+    kernels: arg("--kernels") ? Number(arg("--kernels")) : undefined,
   });
   if (args.includes("--json")) console.log(JSON.stringify(figures, null, 2));
 }
