@@ -13,6 +13,7 @@ import {
 } from "../src/train/optimizer.ts";
 import { sgdStep } from "../src/ref/sgd.ts";
 import { adamwStep } from "../src/ref/adamw.ts";
+import { inBothForms } from "./helpers/operands.ts";
 
 const gpuMissing = !(await hasGpu());
 
@@ -191,19 +192,21 @@ for (const kind of ["sgd", "adamw"] as const) {
   });
 
   Deno.test({
-    name: `${kind} is bit-identical run to run`,
+    name: `${kind} is bit-identical run to run and in both operand forms`,
     ignore: gpuMissing,
     async fn() {
       const gpu = await getGpu();
-      const runs = [];
-      for (let r = 0; r < 2; r++) {
+      const once = async () => {
         const b = await build(gpu, 0.3, 3, kind);
         b.groups.forEach((g, i) => gpu.write(g.grad, randomArray(g.param.size, 7 + i)));
         b.opt.setStep(0, 0.1);
         gpu.run([...b.opt.dispatches, ...b.opt.dispatches]);
-        runs.push(Float32Array.from(await b.concat(b.groups.map((g) => g.param))));
+        return Float32Array.from(await b.concat(b.groups.map((g) => g.param)));
+      };
+      const runs = [...await inBothForms(gpu, once), await once()];
+      for (const r of runs.slice(1)) {
+        assertEquals(new Uint8Array(r.buffer), new Uint8Array(runs[0].buffer));
       }
-      assertEquals(new Uint8Array(runs[0].buffer), new Uint8Array(runs[1].buffer));
     },
   });
 }

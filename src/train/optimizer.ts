@@ -11,6 +11,7 @@
 //   when logging: const st = await opt.readStatus(); if (st.firstBadStep !== null) stop(...)
 import { type Dispatch, type Gpu, params, type Tensor } from "../gpu/device.ts";
 import { elementwiseGrid, placeholder, vectorWidth } from "../gpu/ops/grid.ts";
+import { dispatchReading } from "../gpu/operands.ts";
 
 export interface ParamGroup {
   /** For error messages and checkpoints (e.g. "backbone[0]", "head.weight[1]"). */
@@ -144,7 +145,7 @@ export async function buildOptimizer(
     const maskT = gpu.tensor([mask.length], `optimizer.decay.${g.name}`, mask);
     const { groups: grid, gx } = elementwiseGrid(gpu, s.items);
     updates.push(
-      await gpu.dispatch("optimizer_update", {
+      ...await dispatchReading(gpu, "optimizer_update", {
         label: `${kind}_update.${g.name}`,
         uniforms: params([
           ["u32", s.items],
@@ -155,7 +156,14 @@ export async function buildOptimizer(
           ["f32", eps],
           ["f32", o.weightDecay],
         ]),
-        tensors: [g.grad, g.param, state[i], maskT, control, status],
+        tensors: [
+          { read: g.grad, element: s.entry === "main" ? "vec4" : "f32", names: ["g4", "g1"] },
+          g.param,
+          state[i],
+          maskT,
+          control,
+          status,
+        ],
         groups: grid,
         entry: s.entry === "main" ? kind : `${kind}_scalar`,
       }),
