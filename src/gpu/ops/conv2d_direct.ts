@@ -14,7 +14,7 @@ import {
   type DirectSpec,
 } from "../../../kernels/conv2d_direct_gen.ts";
 import { grid2d } from "./grid.ts";
-import { readOperands } from "../operands.ts";
+import { operandForm, readOperands } from "../operands.ts";
 import { checkLanes, chunking, reduceWeightPartials, WG } from "./conv2d_common.ts";
 
 /** A strided 1×1 layer without padding: its input gradient is zero off the stride grid. */
@@ -125,7 +125,9 @@ export async function directForward(
   const TC = s.kh * s.kw === 1 && s.Cout % 32 === 0 ? 32 : Math.min(16, s.Cout);
   const CIN = s.Cin < 4 ? s.Cin : 0;
   const UW = uniform ? t.wPacked.size / 4 : 0;
-  const x = await readOperands(gpu, [t.x], label, ["f32"]);
+  // In the texture form, rows of a width divisible by 4 are fetched as vec4s.
+  const rowsAsVec4 = s.W % 4 === 0 && await operandForm(gpu) === "texture";
+  const x = await readOperands(gpu, [t.x], label, [rowsAsVec4 ? "vec4" : "f32"]);
   const d = {
     KH: s.kh,
     KW: s.kw,
@@ -137,6 +139,7 @@ export async function directForward(
     CIN,
     UW,
     form: x.form,
+    XV4: rowsAsVec4 && x.form === "texture",
   };
   const kernel = gpu.define(directKernelName("forward", d), () => directForwardWgsl(d));
   const g = { N: s.N, Cin: s.Cin, Cout: s.Cout, H: s.H, W: s.W, OH, OW };
@@ -225,8 +228,25 @@ export async function directBackwardWeight(
   const khw = s.kh * s.kw;
   const { TC, TI, TW } = weightGradTiles(s);
   const V4 = OW % 4 === 0;
-  const ops = await readOperands(gpu, [t.dy, t.x], label, [V4 ? "vec4" : "f32", "f32"]);
-  const d = { KH: s.kh, KW: s.kw, S: s.stride, P: s.pad, TW, TC, TI, V4, CIN: 0, form: ops.form };
+  // In the texture form, x rows of a width divisible by 4 are fetched as vec4s.
+  const rowsAsVec4 = s.W % 4 === 0 && await operandForm(gpu) === "texture";
+  const ops = await readOperands(gpu, [t.dy, t.x], label, [
+    V4 ? "vec4" : "f32",
+    rowsAsVec4 ? "vec4" : "f32",
+  ]);
+  const d = {
+    KH: s.kh,
+    KW: s.kw,
+    S: s.stride,
+    P: s.pad,
+    TW,
+    TC,
+    TI,
+    V4,
+    CIN: 0,
+    form: ops.form,
+    XV4: rowsAsVec4 && ops.form === "texture",
+  };
   const coBlocks = Math.ceil(s.Cout / TC), ciBlocks = Math.ceil(s.Cin / TI);
   const OWB = Math.ceil(OW / TW), tiles = s.N * OH * OWB;
   // At least 32 tiles per chunk: on small layers fewer chunks leave the reduce less to read
