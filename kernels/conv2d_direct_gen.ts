@@ -42,9 +42,10 @@ export interface DirectSpec {
   /** How x and dy are bound (default storage). */
   form?: OperandForm;
   /**
-   * Forward and weight gradient: read x rows as vec4s (W a multiple of 4), a texel fetch per
-   * four floats. Only in the texture form: from storage a vec4 costs four loads, and the
-   * row's ends overhang.
+   * Read x rows (forward, weight gradient) or dy rows (input gradient) as vec4s, a texel
+   * fetch per four floats: their width is a multiple of 4 (and for the input gradient TW/S).
+   * Only in the texture form: from storage a vec4 costs four loads, and the rows' ends
+   * overhang.
    */
   XV4?: boolean;
 }
@@ -298,7 +299,7 @@ export function directBackwardInputWgsl(d: DirectSpec): string {
   const colAt = [...new Set(cols.map((c) => c.at))].sort((a, b) => a - b);
   const id = (v: number) => (v < 0 ? `m${-v}` : `${v}`);
   const L: string[] = [
-    header(`direct input gradient ${KH}×${KW}/${S} pad ${P}`, "dy", "dx", d.V4, d.form, "rb")
+    header(`direct input gradient ${KH}×${KW}/${S} pad ${P}`, "dy", "dx", d.V4, d.form, "rb", d.XV4)
       .replace(
         "var<storage, read> w: array<f32>",
         d.UW
@@ -311,13 +312,22 @@ export function directBackwardInputWgsl(d: DirectSpec): string {
   let u0 = i32(rb);
   let v0 = i32(ow0 / ${S}u);
   let C4 = (p.Cout + 3u) / 4u;`);
+  // With XV4, v0 is a multiple of 4: dy column v0 + a is component a mod 4 of the row's
+  // vec4 v0/4 + ⌊a/4⌋; quads past the row's ends are clamped into it, their columns masked.
+  const quad = (a: number) => Math.floor(a / 4);
+  const rowWidth = d.XV4 ? "(p.W / 4u)" : "p.W";
   for (const a of rowAt) {
     L.push(`  let in${id(a)} = u0 + ${a} >= 0 && u0 + ${a} < i32(p.H);`);
-    L.push(`  let ih${id(a)} = u32(clamp(u0 + ${a}, 0, i32(p.H) - 1)) * p.W;`);
+    L.push(`  let ih${id(a)} = u32(clamp(u0 + ${a}, 0, i32(p.H) - 1)) * ${rowWidth};`);
   }
   for (const a of colAt) {
     L.push(`  let ok${id(a)} = v0 + ${a} >= 0 && v0 + ${a} < i32(p.W);`);
-    L.push(`  let iw${id(a)} = u32(clamp(v0 + ${a}, 0, i32(p.W) - 1));`);
+    if (!d.XV4) L.push(`  let iw${id(a)} = u32(clamp(v0 + ${a}, 0, i32(p.W) - 1));`);
+  }
+  if (d.XV4) {
+    for (const q of new Set(colAt.map(quad))) {
+      L.push(`  let iq${id(q)} = u32(clamp(v0 / 4 + ${q}, 0, i32(p.W / 4u) - 1));`);
+    }
   }
   const acc = (cc: number, r: number, t: number) => `a${cc}_${r}_${t}`;
   // Only pixels some tap reaches get a sum (a 1×1/2 block: a quarter); the rest store 0.
@@ -330,8 +340,25 @@ export function directBackwardInputWgsl(d: DirectSpec): string {
     }
   }
   L.push(`  for (var co = 0u; co < p.Cin; co++) {`);
-  L.push(`    let b = (n * p.Cin + co) * p.H * p.W;`);
+  L.push(`    let b = (n * p.Cin + co) * p.H * ${rowWidth};`);
   for (const ra of rowAt) {
+    if (d.XV4) {
+      for (const q of new Set(colAt.map(quad))) {
+        L.push(
+          `    let e${id(ra)}_${id(q)} = ${
+            operandRead(d.form, "dy", `b + ih${id(ra)} + iq${id(q)}`)
+          };`,
+        );
+      }
+      for (const ca of colAt) {
+        L.push(
+          `    let d${id(ra)}_${id(ca)} = select(0.0, e${id(ra)}_${id(quad(ca))}.${
+            "xyzw"[((ca % 4) + 4) % 4]
+          }, in${id(ra)} && ok${id(ca)});`,
+        );
+      }
+      continue;
+    }
     for (const ca of colAt) {
       L.push(
         `    let d${id(ra)}_${id(ca)} = select(0.0, ${

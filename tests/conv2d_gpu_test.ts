@@ -17,9 +17,9 @@ import { assertSameInBothForms } from "./helpers/operands.ts";
 const ignore = !(await hasGpu());
 
 const cases: [string, Conv2dShape][] = [
-  // Widths divisible by 4: in the texture form the direct forward fetches x rows as vec4s,
+  // Widths divisible by 4: in the texture form the direct kernels fetch x and dy rows as vec4s,
   // with padding 0–3 putting the row's first column at each position of a quad.
-  ["direct forward, vec4 rows: 3×3/1 pad 1 16→8, 6×8", {
+  ["direct kernels, vec4 rows: 3×3/1 pad 1 16→8, 6×8", {
     N: 2,
     Cin: 16,
     H: 6,
@@ -31,7 +31,7 @@ const cases: [string, Conv2dShape][] = [
     pad: 1,
     groups: 1,
   }],
-  ["direct forward, vec4 rows: stem 7×7/2 pad 3 3→8, 12×16", {
+  ["direct kernels, vec4 rows: stem 7×7/2 pad 3 3→8, 12×16", {
     N: 1,
     Cin: 3,
     H: 12,
@@ -43,7 +43,7 @@ const cases: [string, Conv2dShape][] = [
     pad: 3,
     groups: 1,
   }],
-  ["direct forward, vec4 rows: 5×5/1 pad 2 8→6, 7×12", {
+  ["direct kernels, vec4 rows: 5×5/1 pad 2 8→6, 7×12", {
     N: 2,
     Cin: 8,
     H: 7,
@@ -55,7 +55,7 @@ const cases: [string, Conv2dShape][] = [
     pad: 2,
     groups: 1,
   }],
-  ["direct forward, vec4 rows: 1×1/2 8→12, 8×8", {
+  ["direct kernels, vec4 rows: 1×1/2 8→12, 8×8", {
     N: 2,
     Cin: 8,
     H: 8,

@@ -171,7 +171,10 @@ export async function directBackwardInput(
     4 * Math.ceil(s.Cin / 4),
   );
   const UW = uniform ? t.wPacked.size / 4 : 0;
-  const dy = await readOperands(gpu, [t.dy], label, ["f32"]);
+  // In the texture form, dy rows are fetched as vec4s when each block starts on a whole one.
+  const rowsAsVec4 = OW % 4 === 0 && (TW / s.stride) % 4 === 0 &&
+    await operandForm(gpu) === "texture";
+  const dy = await readOperands(gpu, [t.dy], label, [rowsAsVec4 ? "vec4" : "f32"]);
   const d = {
     KH: s.kh,
     KW: s.kw,
@@ -183,6 +186,7 @@ export async function directBackwardInput(
     CIN: 0,
     UW,
     form: dy.form,
+    XV4: rowsAsVec4 && dy.form === "texture",
   };
   const kernel = gpu.define(
     directKernelName("backward_input", d),
