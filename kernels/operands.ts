@@ -1,11 +1,12 @@
-// How the GEMM kernels (matmul, the implicit-GEMM convolutions) read their read-only vec4
-// operands: from a storage buffer, or from a texture holding the same vec4s. Both forms
-// load the same values in the same order, so they give the same bits; they differ only in
-// speed. On llvmpipe without AVX-512 a storage load is a per-lane loop that LLVM lowers
-// through the stack (about 22 cycles a lane), while a texel fetch is a gather: the
-// texture form ran a 512³ matmul 3.8× faster there. src/gpu/operands.ts picks the form.
+// How kernels read their read-only operands (the GEMMs' and the direct convolutions' inputs,
+// batch-norm's, the element-wise kernels'): from a storage buffer, or from a read-only
+// storage texture holding the same values. Both forms load the same values in the same
+// order, so they give the same bits; they differ only in speed. On llvmpipe without AVX-512
+// a storage load is a per-lane loop that LLVM lowers through the stack (about 22 cycles a
+// lane), while a texel fetch is a gather: the texture form ran a 512³ matmul 4–5× faster
+// there. src/gpu/operands.ts picks the form.
 
-/** "storage": array<vec4<f32>> or array<f32> bindings; "texture": texture_2d<f32> bindings. */
+/** "storage": array<vec4<f32>> or array<f32> bindings; "texture": read-only storage textures. */
 export type OperandForm = "storage" | "texture";
 
 /** What one element of an operand is: a vec4 (an rgba32float texel) or a float (r32float). */
@@ -28,7 +29,7 @@ export function operandDecl(
     ? `@group(0) @binding(${binding}) var<storage, read> ${name}: array<${
       element === "vec4" ? "vec4<f32>" : "f32"
     }>;`
-    : `@group(0) @binding(${binding}) var ${name}: texture_2d<f32>;`;
+    : `@group(0) @binding(${binding}) var ${name}: ${textureType(element)};`;
 }
 
 /** The WGSL expression for element `index` of operand `name`. */
@@ -39,12 +40,26 @@ export function operandRead(
   element: OperandElement = "vec4",
 ): string {
   if (form === "storage") return `${name}[${index}]`;
-  return element === "vec4" ? `texel(${name}, ${index})` : `texel(${name}, ${index}).x`;
+  return element === "vec4" ? `texel4(${name}, ${index})` : `texel1(${name}, ${index}).x`;
 }
 
 /** The WGSL expression for the element count of operand `name` (a texture's whole rows). */
-export function operandLength(form: OperandForm = "storage", name: string): string {
-  return form === "storage" ? `arrayLength(&${name})` : `texels(${name})`;
+export function operandLength(
+  form: OperandForm = "storage",
+  name: string,
+  element: OperandElement = "vec4",
+): string {
+  return form === "storage"
+    ? `arrayLength(&${name})`
+    : `texels${element === "vec4" ? 4 : 1}(${name})`;
+}
+
+/**
+ * A read-only storage texture: on llvmpipe its textureLoad skips the sampled path's level
+ * and format handling, 1.6× faster per float than a texture_2d in a probe of per-lane loads.
+ */
+function textureType(element: OperandElement): string {
+  return `texture_storage_2d<${element === "vec4" ? "rgba32float" : "r32float"}, read>`;
 }
 
 /** Helper functions a kernel needs for its operand form (none for storage). */
@@ -52,12 +67,19 @@ export function operandHelpers(form: OperandForm = "storage"): string {
   if (form === "storage") return "";
   return `
 // Element i of a texture operand: rows of ${TEXTURE_ROW} texels (kernels/operands.ts).
-fn texel(t: texture_2d<f32>, i: u32) -> vec4<f32> {
-  return textureLoad(t, vec2u(i & ${TEXTURE_ROW - 1}u, i >> ${Math.log2(TEXTURE_ROW)}u), 0);
+fn texel4(t: ${textureType("vec4")}, i: u32) -> vec4<f32> {
+  return textureLoad(t, vec2u(i & ${TEXTURE_ROW - 1}u, i >> ${Math.log2(TEXTURE_ROW)}u));
+}
+fn texel1(t: ${textureType("f32")}, i: u32) -> vec4<f32> {
+  return textureLoad(t, vec2u(i & ${TEXTURE_ROW - 1}u, i >> ${Math.log2(TEXTURE_ROW)}u));
 }
 
 // Texels in a texture operand, its last row's unused tail included (read as zeros).
-fn texels(t: texture_2d<f32>) -> u32 {
+fn texels4(t: ${textureType("vec4")}) -> u32 {
+  let d = textureDimensions(t);
+  return d.x * d.y;
+}
+fn texels1(t: ${textureType("f32")}) -> u32 {
   let d = textureDimensions(t);
   return d.x * d.y;
 }
@@ -66,7 +88,7 @@ fn texels(t: texture_2d<f32>) -> u32 {
 
 /**
  * The texture form of a hand-written kernel: each read-only storage array named in `names`
- * (array<vec4f>, array<vec4<f32>> or array<f32>) becomes a texture_2d<f32> at the same
+ * (array<vec4f>, array<vec4<f32>> or array<f32>) becomes a read-only storage texture at the same
  * binding, its element reads `name[i]` become texel fetches and arrayLength(&name) the
  * texture's texel count. Throws when a name is not such an array, so a kernel edit cannot
  * silently leave an operand behind.
@@ -85,8 +107,8 @@ export function textureForm(kernel: string, wgsl: string, names: readonly string
       );
     }
     const element: OperandElement = m[2] === "f32" ? "f32" : "vec4";
-    text = text.replace(decl, `${m[1]}var ${name}: texture_2d<f32>;`);
-    text = text.replaceAll(`arrayLength(&${name})`, operandLength("texture", name));
+    text = text.replace(decl, `${m[1]}var ${name}: ${textureType(element)};`);
+    text = text.replaceAll(`arrayLength(&${name})`, operandLength("texture", name, element));
     text = replaceIndexing(text, name, (index) => operandRead("texture", name, index, element));
   }
   return text + operandHelpers("texture");

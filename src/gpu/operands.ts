@@ -118,7 +118,7 @@ export function textureOperand(
     label: `${label} (texture)`,
     size: [Math.min(texels, TEXTURE_ROW), rows],
     format: element === "vec4" ? "rgba32float" : "r32float",
-    usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+    usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
   });
   return {
     view: texture.createView(),
@@ -201,7 +201,7 @@ function placeholderTexture(gpu: Gpu): GPUTextureView {
       label: "unused (texture)",
       size: [1, 1],
       format: "rgba32float",
-      usage: GPUTextureUsage.TEXTURE_BINDING,
+      usage: GPUTextureUsage.STORAGE_BINDING,
     }).createView();
     placeholderTextures.set(gpu, v);
   }
