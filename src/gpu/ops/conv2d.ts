@@ -23,7 +23,7 @@ import {
   CONV_TM,
   CONV_TN,
 } from "../../../kernels/conv2d_gen.ts";
-import { type OperandForm, readOperands, vec4View } from "../operands.ts";
+import { dispatchReading, type OperandForm, type Read, readOperands } from "../operands.ts";
 import { expectSize, placeholder } from "./grid.ts";
 import { checkLanes, chunking, MAX_INDEX, reduceWeightPartials, WG } from "./conv2d_common.ts";
 import {
@@ -81,7 +81,7 @@ export async function conv2dForward(
     stride: layout.stride,
     accumulate: !!opts.accumulate,
   }, label);
-  return [xp.dispatch, ...wp.dispatches, ...ops.copies, gemm];
+  return [...xp.dispatches, ...wp.dispatches, ...ops.copies, gemm];
 }
 
 /**
@@ -137,7 +137,11 @@ export async function conv2dBackwardInput(
     );
   }
   const ops = await readOperands(gpu, [dyp.tensor, ...wqs.map((w) => w.tensor)], label);
-  const out: Dispatch[] = [dyp.dispatch, ...wqs.flatMap((w) => w.dispatches), ...ops.copies];
+  const out: Dispatch[] = [
+    ...dyp.dispatches,
+    ...wqs.flatMap((w) => w.dispatches),
+    ...ops.copies,
+  ];
   for (const [i, { ry, rx }] of work.entries()) {
     out.push(
       await implicitGemm(gpu, ops.form, [ops.bindings[0], ops.bindings[1 + i]], dyp, t.dx, {
@@ -259,7 +263,7 @@ export async function conv2dBackwardWeight(
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
   // Four pixels of one channel are one aligned vec4 of dy when no image ends mid-quad.
   const dyVec = (OH * OW) % 4 === 0;
-  const packGrad = await gpu.dispatch("conv2d_pack_grad", {
+  const packGrad = await readingVec4("conv2d_pack_grad", gpu, t.dy, dyVec, "dy4", (src4) => ({
     label: `${label}: pack dy`,
     uniforms: params([
       ["u32", NP],
@@ -269,9 +273,9 @@ export async function conv2dBackwardWeight(
       ["u32", dyVec ? 1 : 0],
       ["f32", 1 / (OH * OW)],
     ]),
-    tensors: [t.dy, dyVec ? vec4View(t.dy) : placeholder(gpu), dyt],
+    tensors: [t.dy, src4, dyt],
     groups: checkGrid(label, [Math.ceil(Pq / WG), s.Cout, 1], max),
-  });
+  }));
 
   const Cp4 = xp.Cp4, khw = s.kh * s.kw, cols = khw * Cp4 * 4;
   const rowLanes = Math.ceil(cog / CONV_TM), colLanes = Math.ceil(cols / CONV_TN);
@@ -319,7 +323,7 @@ export async function conv2dBackwardWeight(
     !!opts.accumulate,
     label,
   );
-  return [xp.dispatch, packGrad, ...ops.copies, gemm, reduce];
+  return [...xp.dispatches, ...packGrad, ...ops.copies, gemm, ...reduce];
 }
 
 /**
@@ -394,7 +398,7 @@ function inputLayout(s: Conv2dShape): {
 }
 
 interface Packed {
-  dispatch: Dispatch;
+  dispatches: Dispatch[];
   tensor: Tensor;
   /** Channels per group in the packed copy, in vec4s. */
   Cp4: number;
@@ -438,7 +442,7 @@ async function packInput(
   // Zero-filled once here; the kernel never writes the padding, so it stays zero.
   const tensor = gpu.tensor([d.G, d.N, d.Hp, d.Wp, Cp4 * 4], "conv2d.packed");
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
-  const dispatch = await gpu.dispatch("conv2d_pack_input", {
+  const dispatches = await readingVec4("conv2d_pack_input", gpu, src, vecIn, "x4", (src4) => ({
     label: `${label}: pack input`,
     uniforms: params([
       ["u32", d.N],
@@ -459,10 +463,31 @@ async function packInput(
       ["u32", vecIn ? 1 : 0],
       ["f32", 1 / Cp4],
     ]),
-    tensors: [src, vecIn ? vec4View(src) : placeholder(gpu), tensor],
+    tensors: [src, src4, tensor],
     groups: checkGrid(label, [Math.ceil((Math.ceil(cols / 4) * Cp4) / WG), rows, d.N * d.G], max),
-  });
-  return { dispatch, tensor, Cp4, groupX, Hp: d.Hp, Wp: d.Wp };
+  }));
+  return { dispatches, tensor, Cp4, groupX, Hp: d.Hp, Wp: d.Wp };
+}
+
+/**
+ * A pack kernel that reads its source as floats and, when `vec` (rows of whole vec4s), also
+ * as vec4s through the array `name`: those reads take the device's operand form.
+ */
+async function readingVec4(
+  kernel: string,
+  gpu: Gpu,
+  src: Tensor,
+  vec: boolean,
+  name: string,
+  opts: (src4: Tensor | Read) => Omit<Parameters<Gpu["dispatch"]>[1], "tensors"> & {
+    tensors: (Tensor | Read)[];
+  },
+): Promise<Dispatch[]> {
+  if (!vec) {
+    const o = opts(placeholder(gpu));
+    return [await gpu.dispatch(kernel, { ...o, tensors: o.tensors as Tensor[] })];
+  }
+  return await dispatchReading(gpu, kernel, opts({ read: src, element: "vec4", names: [name] }));
 }
 
 /** OIHW → [G][rows][kh][kw][Cp] (flipped and transposed for the input gradient). */
@@ -517,7 +542,7 @@ async function packWeight(
   const tensor = gpu.tensor(shape, "conv2d.packedWeight");
   // A phase with no taps (a 1×1 kernel at stride 2) convolves nothing: its outputs are 0.
   if (taps === 0) return { dispatches: [], tensor, Cp4 };
-  const dispatch = await gpu.dispatch("conv2d_pack_weight", {
+  const dispatches = await dispatchReading(gpu, "conv2d_pack_weight", {
     label: `${label}: pack weight`,
     uniforms: params([
       ["u32", d.Cg],
@@ -533,14 +558,14 @@ async function packWeight(
       ["u32", sub.kx0],
       ["u32", sub.step],
     ]),
-    tensors: [w, tensor],
+    tensors: [{ read: w, element: "f32", names: ["w"] }, tensor],
     groups: checkGrid(
       label,
       [Math.ceil((taps * Cp4) / WG), d.G * rows, 1],
       gpu.limits.maxComputeWorkgroupsPerDimension,
     ),
   });
-  return { dispatches: [dispatch], tensor, Cp4 };
+  return { dispatches, tensor, Cp4 };
 }
 
 /**

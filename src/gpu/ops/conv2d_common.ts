@@ -3,6 +3,7 @@
 // gradient — the ordered sum of per-chunk partials (no atomics, so the same inputs give the
 // same bits).
 import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
+import { dispatchReading } from "../operands.ts";
 
 /** Invocations per workgroup of the convolution kernels. */
 export const WG = 64;
@@ -41,13 +42,13 @@ export async function reduceWeightPartials(
   d: { Cg: number; cog: number; khw: number; Cp: number; splits: number; G: number },
   accumulate: boolean,
   label: string,
-): Promise<Dispatch> {
+): Promise<Dispatch[]> {
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
   const groups: [number, number, number] = [Math.ceil((d.Cg * d.khw) / WG), d.G * d.cog, 1];
   if (groups[0] > max || groups[1] > max) {
     throw new Error(`${label}: reduce grid ${groups.join("×")} exceeds the device limit ${max}`);
   }
-  return await gpu.dispatch("conv2d_backward_weight_reduce", {
+  return await dispatchReading(gpu, "conv2d_backward_weight_reduce", {
     label: `${label}: reduce`,
     uniforms: params([
       ["u32", d.Cg],
@@ -58,7 +59,7 @@ export async function reduceWeightPartials(
       ["u32", d.G],
       ["u32", accumulate ? 1 : 0],
     ]),
-    tensors: [t.part, t.dw],
+    tensors: [{ read: t.part, element: "f32", names: ["part"] }, t.dw],
     groups,
   });
 }

@@ -244,5 +244,5 @@ export async function depthwiseBackwardWeight(
     accumulate,
     label,
   );
-  return [sums, reduce];
+  return [sums, ...reduce];
 }

@@ -298,5 +298,5 @@ export async function directBackwardWeight(
     accumulate,
     label,
   );
-  return [...ops.copies, sums, reduce];
+  return [...ops.copies, sums, ...reduce];
 }
