@@ -67,6 +67,11 @@ export function directWeightGradFits(s: Conv2dShape): boolean {
   return s.groups === 1 && s.kh * s.kw <= 49 && (s.Cin <= 48 || isStrided1x1(s) || isTiny1x1(s));
 }
 
+/** The kernel geometry every direct kernel is generated for. */
+function taps(s: Conv2dShape): Pick<DirectSpec, "KH" | "KW" | "S" | "P"> {
+  return { KH: s.kh, KW: s.kw, S: s.stride, P: s.pad };
+}
+
 async function launch(
   gpu: Gpu,
   kernel: string,
@@ -129,10 +134,7 @@ export async function directForward(
   const rowsAsVec4 = s.W % 4 === 0 && await operandForm(gpu) === "texture";
   const x = await readOperands(gpu, [t.x], label, [rowsAsVec4 ? "vec4" : "f32"]);
   const d = {
-    KH: s.kh,
-    KW: s.kw,
-    S: s.stride,
-    P: s.pad,
+    ...taps(s),
     TW,
     TC,
     V4: OW % 4 === 0,
@@ -176,10 +178,7 @@ export async function directBackwardInput(
     await operandForm(gpu) === "texture";
   const dy = await readOperands(gpu, [t.dy], label, [rowsAsVec4 ? "vec4" : "f32"]);
   const d = {
-    KH: s.kh,
-    KW: s.kw,
-    S: s.stride,
-    P: s.pad,
+    ...taps(s),
     TW,
     TC,
     V4: s.W % 4 === 0 && TW % 4 === 0,
@@ -239,10 +238,7 @@ export async function directBackwardWeight(
     rowsAsVec4 ? "vec4" : "f32",
   ]);
   const d = {
-    KH: s.kh,
-    KW: s.kw,
-    S: s.stride,
-    P: s.pad,
+    ...taps(s),
     TW,
     TC,
     TI,
