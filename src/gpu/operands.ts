@@ -1,7 +1,8 @@
-// The operand form of the GEMM kernels on this device (kernels/operands.ts): measured once
-// per device, since which form is faster depends on the adapter and the host CPU, and
-// harmless to choose either way, since both give the same bits. In the texture form each
-// operand gets a texture and a copy into it, placed just before the kernel that reads it.
+// The operand form of the kernels' read-only inputs on this device (kernels/operands.ts):
+// measured once per device, since which form is faster depends on the adapter and the host
+// CPU, and harmless to choose either way, since both give the same bits. In the texture
+// form each operand gets a texture and a copy into it, placed just before the kernel that
+// reads it.
 import type { Dispatch, Gpu, Tensor, TextureCopy } from "./device.ts";
 import {
   operandDecl,
@@ -19,7 +20,7 @@ export type { OperandElement, OperandForm } from "../../kernels/operands.ts";
 const forms = new WeakMap<Gpu, Promise<OperandForm>>();
 
 /**
- * The form GEMM kernels use on this device: P2SGRAD_OPERANDS=storage|texture when set,
+ * The form kernels read their inputs in on this device: P2SGRAD_OPERANDS=storage|texture when set,
  * otherwise the texture form when a probe of per-lane loads runs it at least 1.5× faster.
  */
 export function operandForm(gpu: Gpu): Promise<OperandForm> {
@@ -191,7 +192,11 @@ export function kernelInForm(
   names: readonly string[],
 ): string {
   if (form === "storage") return kernel;
-  return gpu.define(`${kernel}.texture`, () => textureForm(kernel, gpu.source(kernel), names));
+  // The names are part of the key: define() keeps the first text registered under a name.
+  return gpu.define(
+    `${kernel}.texture(${names.join(",")})`,
+    () => textureForm(kernel, gpu.source(kernel), names),
+  );
 }
 
 function placeholderTexture(gpu: Gpu): GPUTextureView {
