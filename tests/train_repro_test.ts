@@ -1,11 +1,14 @@
 // Reproducibility of training through main(): the same stream, settings and seed give a
 // byte-identical model file; a run stopped after k steps and resumed ends with the bytes
-// of an uninterrupted one; a resumed run refuses a different stream.
+// of an uninterrupted one; a resumed run refuses a different stream; the kernels' two
+// operand forms train to the same bytes.
 import { assert, assertEquals, assertNotEquals, assertStringIncludes } from "@std/assert";
 import { hasGpu } from "./helpers/compare.ts";
 import { runStage } from "./stage_io.ts";
 import { facesStreamBytes, toyFaces, toyFacesStream } from "../src/train/toy_faces.ts";
 import { listCheckpoints } from "../src/train/checkpoint.ts";
+import { getGpu } from "../src/gpu/device.ts";
+import { inBothForms } from "./helpers/operands.ts";
 
 const gpuMissing = !(await hasGpu());
 const TOY = { identities: 4, perIdentity: 8, size: 16 };
@@ -70,6 +73,25 @@ Deno.test({
       "two runs with the same seed wrote different model bytes",
     );
     assertNotEquals(a, c);
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name:
+    "the same run with kernel inputs read from storage buffers and from textures: the same bytes",
+  ignore: gpuMissing,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const toy = await toyFacesStream(TOY);
+    const [storage, texture] = await inBothForms(await getGpu(), async () => {
+      const out = `${dir}/${crypto.randomUUID()}`;
+      const r = await runStage(["train", "-o", out, ...SETTINGS], toy);
+      assertEquals(r.code, 0, r.stderr);
+      return await modelBytes(out);
+    });
+    assertEquals(storage.length, texture.length);
+    assertEquals(storage.findIndex((v, i) => v !== texture[i]), -1, "the forms' models differ");
     await Deno.remove(dir, { recursive: true });
   },
 });
