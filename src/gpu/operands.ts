@@ -199,6 +199,19 @@ export function kernelInForm(
   );
 }
 
+/**
+ * The name to dispatch generated kernel `kernel` by in `form`: its committed
+ * kernels/<kernel>.wgsl (the storage form), or its texture form, generated once by `text`.
+ */
+export function generatedInForm(
+  gpu: Gpu,
+  kernel: string,
+  form: OperandForm,
+  text: (form: OperandForm) => string,
+): string {
+  return form === "storage" ? kernel : gpu.define(`${kernel}.texture`, () => text(form));
+}
+
 function placeholderTexture(gpu: Gpu): GPUTextureView {
   let v = placeholderTextures.get(gpu);
   if (!v) {

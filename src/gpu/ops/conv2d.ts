@@ -23,7 +23,13 @@ import {
   CONV_TM,
   CONV_TN,
 } from "../../../kernels/conv2d_gen.ts";
-import { dispatchReading, type OperandForm, type Read, readOperands } from "../operands.ts";
+import {
+  dispatchReading,
+  generatedInForm,
+  type OperandForm,
+  type Read,
+  readOperands,
+} from "../operands.ts";
 import { expectSize, placeholder } from "./grid.ts";
 import { checkLanes, chunking, MAX_INDEX, reduceWeightPartials, WG } from "./conv2d_common.ts";
 import {
@@ -286,9 +292,11 @@ export async function conv2dBackwardWeight(
   const [gx, gy] = fold(Math.ceil((splits * lanes) / WG), max);
   const part = gpu.tensor([splits, G, cog, cols], "conv2d.dw.partial");
   const ops = await readOperands(gpu, [dyt, xp.tensor], label);
-  const kernel = ops.form === "storage" ? "conv2d_backward_weight" : gpu.define(
-    "conv2d_backward_weight.texture",
-    () => conv2dBackwardWeightWgsl(CONV_TM, CONV_TN, "texture"),
+  const kernel = generatedInForm(
+    gpu,
+    "conv2d_backward_weight",
+    ops.form,
+    (form) => conv2dBackwardWeightWgsl(CONV_TM, CONV_TN, form),
   );
   const gemm = await gpu.dispatch(kernel, {
     label: `${label}: gemm`,
@@ -610,9 +618,12 @@ async function implicitGemm(
   }
   const max = gpu.limits.maxComputeWorkgroupsPerDimension;
   const [gx, gy] = fold(Math.ceil((rowLanes * colLanes) / WG), max);
-  const kernel = form === "storage"
-    ? "conv2d_forward"
-    : gpu.define("conv2d_forward.texture", () => conv2dForwardWgsl(CONV_TM, CONV_TN, "texture"));
+  const kernel = generatedInForm(
+    gpu,
+    "conv2d_forward",
+    form,
+    (f) => conv2dForwardWgsl(CONV_TM, CONV_TN, f),
+  );
   return await gpu.dispatch(kernel, {
     label: `${label}: gemm`,
     uniforms: params([

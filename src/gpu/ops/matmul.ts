@@ -4,7 +4,7 @@
 import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
 import { type MatmulShape, matmulSizes, matmulStrides } from "../../ref/matmul.ts";
 import { MATMUL_TM, MATMUL_TN, matmulWgsl } from "../../../kernels/matmul_gen.ts";
-import { readOperands } from "../operands.ts";
+import { generatedInForm, readOperands } from "../operands.ts";
 
 export type { MatmulShape } from "../../ref/matmul.ts";
 
@@ -74,9 +74,12 @@ export async function matmul(
     batch > 1 ? ` ×${batch}` : ""
   }`;
   const ops = await readOperands(gpu, [vecA ? t.a : null, vecB ? t.b : null], label);
-  const kernel = ops.form === "storage"
-    ? "matmul"
-    : gpu.define("matmul.texture", () => matmulWgsl(MATMUL_TM, MATMUL_TN, "texture"));
+  const kernel = generatedInForm(
+    gpu,
+    "matmul",
+    ops.form,
+    (form) => matmulWgsl(MATMUL_TM, MATMUL_TN, form),
+  );
   return [
     ...ops.copies,
     await gpu.dispatch(kernel, {
