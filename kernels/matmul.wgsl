@@ -27,7 +27,6 @@ struct Params {
   strideB: u32,
   strideC: u32,
   alpha: f32,
-  accumulate: u32,
   wgX: u32,
 }
 
@@ -36,6 +35,7 @@ override TRANS_B: bool = false;
 override VEC_A: bool = false;
 override VEC_B: bool = false;
 override GUARD_K: bool = false;
+override ACCUMULATE: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
@@ -96,14 +96,24 @@ fn guardB(r: u32, k: u32) -> f32 {
   return select(0.0, b[r + min(k, p.K - 1u)], k < p.K);
 }
 
+// Writes four consecutive elements of C from c[i] on.
+fn store4(i: u32, v: vec4<f32>) {
+  let s = v * p.alpha;
+  if (ACCUMULATE) {
+    c[i] += s.x; c[i + 1u] += s.y; c[i + 2u] += s.z; c[i + 3u] += s.w;
+  } else {
+    c[i] = s.x; c[i + 1u] = s.y; c[i + 2u] = s.z; c[i + 3u] = s.w;
+  }
+}
+
 // Writes four columns of one row of C, skipping those past M or N.
-fn store4(o: u32, m: u32, n: u32, v: vec4<f32>) {
+fn storeEdge4(o: u32, m: u32, n: u32, v: vec4<f32>) {
   if (m >= p.M) { return; }
   let r = o + m * p.N;
   let s = v * p.alpha;
   for (var q = 0u; q < 4u; q++) {
     if (n + q < p.N) {
-      if (p.accumulate != 0u) { c[r + n + q] += s[q]; } else { c[r + n + q] = s[q]; }
+      if (ACCUMULATE) { c[r + n + q] += s[q]; } else { c[r + n + q] = s[q]; }
     }
   }
 }
@@ -311,36 +321,72 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     c7_2 = fma(vec4(a7.w), b3_2, fma(vec4(a7.z), b2_2, fma(vec4(a7.y), b1_2, fma(vec4(a7.x), b0_2, c7_2))));
     c7_3 = fma(vec4(a7.w), b3_3, fma(vec4(a7.z), b2_3, fma(vec4(a7.y), b1_3, fma(vec4(a7.x), b0_3, c7_3))));
   }
-  store4(oc, m0 + 0u, n0 + 0u, c0_0);
-  store4(oc, m0 + 0u, n0 + 4u, c0_1);
-  store4(oc, m0 + 0u, n0 + 8u, c0_2);
-  store4(oc, m0 + 0u, n0 + 12u, c0_3);
-  store4(oc, m0 + 1u, n0 + 0u, c1_0);
-  store4(oc, m0 + 1u, n0 + 4u, c1_1);
-  store4(oc, m0 + 1u, n0 + 8u, c1_2);
-  store4(oc, m0 + 1u, n0 + 12u, c1_3);
-  store4(oc, m0 + 2u, n0 + 0u, c2_0);
-  store4(oc, m0 + 2u, n0 + 4u, c2_1);
-  store4(oc, m0 + 2u, n0 + 8u, c2_2);
-  store4(oc, m0 + 2u, n0 + 12u, c2_3);
-  store4(oc, m0 + 3u, n0 + 0u, c3_0);
-  store4(oc, m0 + 3u, n0 + 4u, c3_1);
-  store4(oc, m0 + 3u, n0 + 8u, c3_2);
-  store4(oc, m0 + 3u, n0 + 12u, c3_3);
-  store4(oc, m0 + 4u, n0 + 0u, c4_0);
-  store4(oc, m0 + 4u, n0 + 4u, c4_1);
-  store4(oc, m0 + 4u, n0 + 8u, c4_2);
-  store4(oc, m0 + 4u, n0 + 12u, c4_3);
-  store4(oc, m0 + 5u, n0 + 0u, c5_0);
-  store4(oc, m0 + 5u, n0 + 4u, c5_1);
-  store4(oc, m0 + 5u, n0 + 8u, c5_2);
-  store4(oc, m0 + 5u, n0 + 12u, c5_3);
-  store4(oc, m0 + 6u, n0 + 0u, c6_0);
-  store4(oc, m0 + 6u, n0 + 4u, c6_1);
-  store4(oc, m0 + 6u, n0 + 8u, c6_2);
-  store4(oc, m0 + 6u, n0 + 12u, c6_3);
-  store4(oc, m0 + 7u, n0 + 0u, c7_0);
-  store4(oc, m0 + 7u, n0 + 4u, c7_1);
-  store4(oc, m0 + 7u, n0 + 8u, c7_2);
-  store4(oc, m0 + 7u, n0 + 12u, c7_3);
+  if (m0 + 8u <= p.M && n0 + 16u <= p.N) {
+    let at = oc + m0 * p.N + n0;
+    store4(at + 0u * p.N + 0u, c0_0);
+    store4(at + 0u * p.N + 4u, c0_1);
+    store4(at + 0u * p.N + 8u, c0_2);
+    store4(at + 0u * p.N + 12u, c0_3);
+    store4(at + 1u * p.N + 0u, c1_0);
+    store4(at + 1u * p.N + 4u, c1_1);
+    store4(at + 1u * p.N + 8u, c1_2);
+    store4(at + 1u * p.N + 12u, c1_3);
+    store4(at + 2u * p.N + 0u, c2_0);
+    store4(at + 2u * p.N + 4u, c2_1);
+    store4(at + 2u * p.N + 8u, c2_2);
+    store4(at + 2u * p.N + 12u, c2_3);
+    store4(at + 3u * p.N + 0u, c3_0);
+    store4(at + 3u * p.N + 4u, c3_1);
+    store4(at + 3u * p.N + 8u, c3_2);
+    store4(at + 3u * p.N + 12u, c3_3);
+    store4(at + 4u * p.N + 0u, c4_0);
+    store4(at + 4u * p.N + 4u, c4_1);
+    store4(at + 4u * p.N + 8u, c4_2);
+    store4(at + 4u * p.N + 12u, c4_3);
+    store4(at + 5u * p.N + 0u, c5_0);
+    store4(at + 5u * p.N + 4u, c5_1);
+    store4(at + 5u * p.N + 8u, c5_2);
+    store4(at + 5u * p.N + 12u, c5_3);
+    store4(at + 6u * p.N + 0u, c6_0);
+    store4(at + 6u * p.N + 4u, c6_1);
+    store4(at + 6u * p.N + 8u, c6_2);
+    store4(at + 6u * p.N + 12u, c6_3);
+    store4(at + 7u * p.N + 0u, c7_0);
+    store4(at + 7u * p.N + 4u, c7_1);
+    store4(at + 7u * p.N + 8u, c7_2);
+    store4(at + 7u * p.N + 12u, c7_3);
+  } else {
+    storeEdge4(oc, m0 + 0u, n0 + 0u, c0_0);
+    storeEdge4(oc, m0 + 0u, n0 + 4u, c0_1);
+    storeEdge4(oc, m0 + 0u, n0 + 8u, c0_2);
+    storeEdge4(oc, m0 + 0u, n0 + 12u, c0_3);
+    storeEdge4(oc, m0 + 1u, n0 + 0u, c1_0);
+    storeEdge4(oc, m0 + 1u, n0 + 4u, c1_1);
+    storeEdge4(oc, m0 + 1u, n0 + 8u, c1_2);
+    storeEdge4(oc, m0 + 1u, n0 + 12u, c1_3);
+    storeEdge4(oc, m0 + 2u, n0 + 0u, c2_0);
+    storeEdge4(oc, m0 + 2u, n0 + 4u, c2_1);
+    storeEdge4(oc, m0 + 2u, n0 + 8u, c2_2);
+    storeEdge4(oc, m0 + 2u, n0 + 12u, c2_3);
+    storeEdge4(oc, m0 + 3u, n0 + 0u, c3_0);
+    storeEdge4(oc, m0 + 3u, n0 + 4u, c3_1);
+    storeEdge4(oc, m0 + 3u, n0 + 8u, c3_2);
+    storeEdge4(oc, m0 + 3u, n0 + 12u, c3_3);
+    storeEdge4(oc, m0 + 4u, n0 + 0u, c4_0);
+    storeEdge4(oc, m0 + 4u, n0 + 4u, c4_1);
+    storeEdge4(oc, m0 + 4u, n0 + 8u, c4_2);
+    storeEdge4(oc, m0 + 4u, n0 + 12u, c4_3);
+    storeEdge4(oc, m0 + 5u, n0 + 0u, c5_0);
+    storeEdge4(oc, m0 + 5u, n0 + 4u, c5_1);
+    storeEdge4(oc, m0 + 5u, n0 + 8u, c5_2);
+    storeEdge4(oc, m0 + 5u, n0 + 12u, c5_3);
+    storeEdge4(oc, m0 + 6u, n0 + 0u, c6_0);
+    storeEdge4(oc, m0 + 6u, n0 + 4u, c6_1);
+    storeEdge4(oc, m0 + 6u, n0 + 8u, c6_2);
+    storeEdge4(oc, m0 + 6u, n0 + 12u, c6_3);
+    storeEdge4(oc, m0 + 7u, n0 + 0u, c7_0);
+    storeEdge4(oc, m0 + 7u, n0 + 4u, c7_1);
+    storeEdge4(oc, m0 + 7u, n0 + 8u, c7_2);
+    storeEdge4(oc, m0 + 7u, n0 + 12u, c7_3);
+  }
 }

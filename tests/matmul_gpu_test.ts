@@ -57,6 +57,8 @@ Deno.test({
   ignore,
   fn: async () => {
     await check({ M: 9, N: 12, K: 16, batch: 3, alpha: 0.5, accumulate: true }, 1);
+    // Blocks wholly inside C (stored without checks) and at its edges, accumulating.
+    await check({ M: 20, N: 40, K: 16, batch: 2, alpha: 0.5, accumulate: true }, 5);
     await check({ M: 8, N: 12, K: 7, batch: 5, transA: true, transB: true, alpha: -2 }, 2);
     await check({ M: 6, N: 10, K: 12, batch: 4, strideB: 0, transB: true }, 3);
     // Padded strides (not multiples of 4) force the scalar path on an otherwise aligned shape.

@@ -92,7 +92,6 @@ export async function matmul(
         ["u32", st.b],
         ["u32", st.c],
         ["f32", s.alpha ?? 1],
-        ["u32", s.accumulate ? 1 : 0],
         ["u32", wgX],
       ]),
       tensors: [t.a, ops.bindings[0], t.b, ops.bindings[1], t.c],
@@ -103,6 +102,7 @@ export async function matmul(
         VEC_A: vecA ? 1 : 0,
         VEC_B: vecB ? 1 : 0,
         GUARD_K: K % 4 === 0 ? 0 : 1,
+        ACCUMULATE: s.accumulate ? 1 : 0,
       },
     }),
   ];
