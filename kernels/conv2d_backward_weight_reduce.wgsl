@@ -13,8 +13,10 @@ struct Params {
   Cp: u32,
   splits: u32,
   groups: u32,
-  accumulate: u32,
 }
+
+// Adds to dw instead of writing it (a constant: llvmpipe runs both sides of an if on a uniform).
+override ACCUMULATE: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> part: array<f32>;
@@ -35,5 +37,5 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
     sum += part[s * slice + at];
   }
   let o = row * p.Cg * p.khw + e;
-  if (p.accumulate != 0u) { dw[o] += sum; } else { dw[o] = sum; }
+  if (ACCUMULATE) { dw[o] += sum; } else { dw[o] = sum; }
 }

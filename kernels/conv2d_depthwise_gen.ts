@@ -69,11 +69,13 @@ struct Params {
   OWB: u32,
   lanes: u32,
   gx: u32,
-  accumulate: u32,
   invOWB: f32,
   invOHB: f32,
   invC: f32,
 }
+
+// A constant, not a uniform: llvmpipe runs both sides of an if on a uniform under masks.
+override ACCUMULATE: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> ${src}: array<${l4 ? "vec4<f32>" : "f32"}>;
@@ -146,7 +148,7 @@ function storeTile(
 ): string[] {
   const L: string[] = [];
   const put = (at: string, v: string) =>
-    `if (p.accumulate != 0u) { ${dst}[${at}] += ${v}; } else { ${dst}[${at}] = ${v}; }`;
+    `if (ACCUMULATE) { ${dst}[${at}] += ${v}; } else { ${dst}[${at}] = ${v}; }`;
   for (const th of rows) {
     L.push(`  if (oh0 + ${th}u < p.OH) {`);
     L.push(`    let o${th} = (${plane} * p.OH + oh0 + ${th}u) * p.OW + ow0;`);
@@ -291,7 +293,7 @@ function zeroTile(
  * Forward: y[n, c] (+)= Σ_j conv(x[n, g·CG + j], w[c, j]) with g = c / COG, TH × TW outputs
  * per invocation. With `transposed` the roles of CG and COG swap and the taps are rotated by
  * 180°: the input gradient at stride 1, run on dy with padding k − 1 − pad.
- * Uniforms: C, Cs, H, W (source), OH, OW, OHB, OWB (tiles), lanes, gx, accumulate, 1/OWB,
+ * Uniforms: C, Cs, H, W (source), OH, OW, OHB, OWB (tiles), lanes, gx, 1/OWB,
  * 1/OHB, 1/C.
  */
 export function depthwiseForwardWgsl(d: DepthwiseSpec, transposed = false): string {

@@ -137,10 +137,12 @@ struct Params {
   OHB: u32,
   lanes: u32,
   gx: u32,
-  accumulate: u32,
   invOWB: f32,
   invOHB: f32,
 }
+
+// A constant, not a uniform: llvmpipe runs both sides of an if on a uniform under masks.
+override ACCUMULATE: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 ${operandDecl(form, 1, src, srcVec4 ? "vec4" : "f32")}
@@ -172,7 +174,7 @@ function store(
 ): string[] {
   const L: string[] = [];
   const put = (at: string, v: string) =>
-    `if (p.accumulate != 0u) { ${dst}[${at}] += ${v}; } else { ${dst}[${at}] = ${v}; }`;
+    `if (ACCUMULATE) { ${dst}[${at}] += ${v}; } else { ${dst}[${at}] = ${v}; }`;
   for (let cc = 0; cc < TC; cc++) {
     L.push(`  if (c0 + ${cc}u < ${channels}) {`);
     L.push(`    let o${cc} = ((n * ${channels} + c0 + ${cc}u) * p.OH + oh) * p.OW + ow0;`);
@@ -195,7 +197,8 @@ function store(
  * y[n, co, oh, ow] (+)= Σ_{ci, ky, kx} x[n, ci, oh·S − P + ky, ow·S − P + kx] · w[co, ci, ky, kx]
  * with the weight packed as [Cout][KH][KW][Cp] (conv2d_pack_weight.wgsl; Cp = Cin rounded up
  * to 4, zeros past Cin), so that one vec4 load gives four input channels of a tap.
- * Uniforms: Cin, Cout, H, W, OH, OW, OWB, OHB (= OH), lanes, gx, accumulate, 1/OWB, 1/OHB.
+ * Uniforms: Cin, Cout, H, W, OH, OW, OWB, OHB (= OH), lanes, gx, 1/OWB, 1/OHB; the
+ * constant ACCUMULATE adds to y instead of writing it.
  * Grid: x·y fold the pixel tiles N·OH·⌈OW / TW⌉ (lanes), z = ⌈Cout / TC⌉ channel blocks.
  */
 export function directForwardWgsl(d: DirectSpec): string {
@@ -393,7 +396,7 @@ export function directBackwardInputWgsl(d: DirectSpec): string {
   const reached = new Set(rows.map((r) => r.o));
   const V = d.V4 ? 4 : 1;
   for (let r = 0; r < S; r++) {
-    L.push(reached.has(r) ? `  {` : `  if (p.accumulate == 0u) {`);
+    L.push(reached.has(r) ? `  {` : `  if (!ACCUMULATE) {`);
     L.push(`  let oh = rb * ${S}u + ${r}u;`);
     L.push(`  if (oh < p.OH) {`);
     if (reached.has(r)) {

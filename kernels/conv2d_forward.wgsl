@@ -15,8 +15,9 @@
 //
 // Each invocation keeps 16 pixels × 16 channels in registers (see matmul.wgsl for why).
 // Invocations are numbered lane = pixelLane · colLanes + colLane, with no idle ones
-// between rows. When OH·OW is a multiple of 4 (vecOut), results are stored as vec4s of
-// four pixels: one lane loop per four floats instead of four.
+// between rows. When OH·OW is a multiple of 4 (VEC_OUT), results are stored as vec4s of
+// four pixels: one lane loop per four floats instead of four. VEC_OUT and ACCUMULATE are
+// override constants, not uniforms: llvmpipe runs both sides of an if on a uniform.
 //
 // Bindings: 0 uniform Params; 1 xp4 (vec4, read); 2 wp4 (vec4, read); 3 y4 (vec4,
 //           read_write, NCHW [N][Ctot][OH][OW]). In the texture form (kernels/operands.ts)
@@ -38,8 +39,6 @@ struct Params {
   groupX: u32,
   colLanes: u32,
   gx: u32,
-  accumulate: u32,
-  vecOut: u32,
   inOff: u32,
   outPlane: u32,
   outW: u32,
@@ -51,6 +50,9 @@ struct Params {
   invOHW: f32,
   invColLanes: f32,
 }
+
+override VEC_OUT: bool = false;
+override ACCUMULATE: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> xp4: array<vec4<f32>>;
@@ -68,7 +70,7 @@ fn divide(i: u32, d: u32, inv: f32) -> u32 {
 
 // Output element i (NCHW), one float at a time: for images whose OH·OW is not a multiple of 4.
 fn store1(i: u32, v: f32) {
-  if (p.accumulate != 0u) { y4[i >> 2u][i & 3u] += v; } else { y4[i >> 2u][i & 3u] = v; }
+  if (ACCUMULATE) { y4[i >> 2u][i & 3u] += v; } else { y4[i >> 2u][i & 3u] = v; }
 }
 
 // Four output channels of one pixel (NCHW: channels are OHW apart).
@@ -82,7 +84,7 @@ fn storeChannels(at: u32, pixelOk: bool, col: u32, v: vec4<f32>) {
 // One output channel of four consecutive pixels starting at element i (a multiple of 4).
 fn storePixels(i: u32, pixelOk: bool, col: u32, v: vec4<f32>) {
   if (!pixelOk || col >= p.Cout) { return; }
-  if (p.accumulate != 0u) { y4[i >> 2u] += v; } else { y4[i >> 2u] = v; }
+  if (ACCUMULATE) { y4[i >> 2u] += v; } else { y4[i >> 2u] = v; }
 }
 
 @compute @workgroup_size(64)
@@ -431,7 +433,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       }
     }
   }
-  if (p.vecOut != 0u) {
+  if (VEC_OUT) {
     storePixels(y0 + (col0 + 0u) * p.outPlane, pix0 + 0u < p.P, col0 + 0u, vec4(c0_0.x, c1_0.x, c2_0.x, c3_0.x));
     storePixels(y0 + (col0 + 1u) * p.outPlane, pix0 + 0u < p.P, col0 + 1u, vec4(c0_0.y, c1_0.y, c2_0.y, c3_0.y));
     storePixels(y0 + (col0 + 2u) * p.outPlane, pix0 + 0u < p.P, col0 + 2u, vec4(c0_0.z, c1_0.z, c2_0.z, c3_0.z));

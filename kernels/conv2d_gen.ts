@@ -51,8 +51,9 @@ export function conv2dForwardWgsl(
 //
 // Each invocation keeps ${TM} pixels × ${TN} channels in registers (see matmul.wgsl for why).
 // Invocations are numbered lane = pixelLane · colLanes + colLane, with no idle ones
-// between rows. When OH·OW is a multiple of 4 (vecOut), results are stored as vec4s of
-// four pixels: one lane loop per four floats instead of four.
+// between rows. When OH·OW is a multiple of 4 (VEC_OUT), results are stored as vec4s of
+// four pixels: one lane loop per four floats instead of four. VEC_OUT and ACCUMULATE are
+// override constants, not uniforms: llvmpipe runs both sides of an if on a uniform.
 //
 // Bindings: 0 uniform Params; 1 xp4 (vec4, read); 2 wp4 (vec4, read); 3 y4 (vec4,
 //           read_write, NCHW [N][Ctot][OH][OW]). In the texture form (kernels/operands.ts)
@@ -74,8 +75,6 @@ struct Params {
   groupX: u32,
   colLanes: u32,
   gx: u32,
-  accumulate: u32,
-  vecOut: u32,
   inOff: u32,
   outPlane: u32,
   outW: u32,
@@ -88,6 +87,9 @@ struct Params {
   invColLanes: f32,
 }
 
+override VEC_OUT: bool = false;
+override ACCUMULATE: bool = false;
+
 @group(0) @binding(0) var<uniform> p: Params;
 ${operandDecl(form, 1, "xp4")}
 ${operandDecl(form, 2, "wp4")}
@@ -97,7 +99,7 @@ ${DIVIDE_WGSL}
 
 // Output element i (NCHW), one float at a time: for images whose OH·OW is not a multiple of 4.
 fn store1(i: u32, v: f32) {
-  if (p.accumulate != 0u) { y4[i >> 2u][i & 3u] += v; } else { y4[i >> 2u][i & 3u] = v; }
+  if (ACCUMULATE) { y4[i >> 2u][i & 3u] += v; } else { y4[i >> 2u][i & 3u] = v; }
 }
 
 // Four output channels of one pixel (NCHW: channels are OHW apart).
@@ -111,7 +113,7 @@ fn storeChannels(at: u32, pixelOk: bool, col: u32, v: vec4<f32>) {
 // One output channel of four consecutive pixels starting at element i (a multiple of 4).
 fn storePixels(i: u32, pixelOk: bool, col: u32, v: vec4<f32>) {
   if (!pixelOk || col >= p.Cout) { return; }
-  if (p.accumulate != 0u) { y4[i >> 2u] += v; } else { y4[i >> 2u] = v; }
+  if (ACCUMULATE) { y4[i >> 2u] += v; } else { y4[i >> 2u] = v; }
 }
 
 @compute @workgroup_size(64)
@@ -163,7 +165,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
       }
     }
   }`);
-  push(`  if (p.vecOut != 0u) {`);
+  push(`  if (VEC_OUT) {`);
   for (let h = 0; h < TM / 4; h++) {
     for (let j = 0; j < TN4; j++) {
       for (let q = 0; q < 4; q++) {

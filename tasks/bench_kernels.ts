@@ -138,6 +138,9 @@ const MATMULS: [string, MatmulShape][] = [
   ["FC 64×512 · (2000×512)ᵀ", { M: 64, N: 2000, K: 512, transB: true }],
   ["head dW 10000×64ᵀ·64×512", { M: 10000, N: 512, K: 64, transA: true }],
   ["head dX 64×10000 · 10000×512", { M: 64, N: 512, K: 10000 }],
+  ["resnet-lite fc 64×2048 · (512×2048)ᵀ", { M: 64, N: 512, K: 2048, transB: true }],
+  ["resnet-lite fc dX 64×512 · 512×2048", { M: 64, N: 2048, K: 512 }],
+  ["resnet-lite fc dW 512×64ᵀ · 64×2048", { M: 512, N: 2048, K: 64, transA: true }],
 ];
 
 function cases(quick: boolean): Case[] {

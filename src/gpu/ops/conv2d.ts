@@ -641,8 +641,6 @@ async function implicitGemm(
       ["u32", xp.groupX],
       ["u32", colLanes],
       ["u32", gx],
-      ["u32", d.accumulate ? 1 : 0],
-      ["u32", vecOut ? 1 : 0],
       ["u32", d.inOff ?? 0],
       ["u32", o.plane],
       ["u32", o.width],
@@ -656,6 +654,7 @@ async function implicitGemm(
     ]),
     tensors: [...operands, out],
     groups: checkGrid(label, [gx, gy, G], max),
+    constants: { VEC_OUT: vecOut ? 1 : 0, ACCUMULATE: d.accumulate ? 1 : 0 },
   });
 }
 

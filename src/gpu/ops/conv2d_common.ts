@@ -57,9 +57,9 @@ export async function reduceWeightPartials(
       ["u32", d.Cp],
       ["u32", d.splits],
       ["u32", d.G],
-      ["u32", accumulate ? 1 : 0],
     ]),
     tensors: [{ read: t.part, element: "f32", names: ["part"] }, t.dw],
     groups,
+    constants: { ACCUMULATE: accumulate ? 1 : 0 },
   });
 }

@@ -117,13 +117,13 @@ async function tiled(
       ["u32", OWB],
       ["u32", lanes],
       ["u32", groups[0]],
-      ["u32", accumulate ? 1 : 0],
       ["f32", 1 / OWB],
       ["f32", 1 / OHB],
       ["f32", 1 / g.C],
     ]),
     tensors: [t.src, t.w, t.dst],
     groups,
+    constants: { ACCUMULATE: accumulate ? 1 : 0 },
   });
 }
 

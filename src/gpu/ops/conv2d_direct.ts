@@ -99,12 +99,12 @@ async function launch(
       ["u32", OHB],
       ["u32", lanes],
       ["u32", gx],
-      ["u32", accumulate ? 1 : 0],
       ["f32", 1 / OWB],
       ["f32", 1 / OHB],
     ]),
     tensors: [t.src, t.w, t.dst],
     groups: [gx, gy, Math.ceil(g.Cout / d.TC)],
+    constants: { ACCUMULATE: accumulate ? 1 : 0 },
   });
 }
 
