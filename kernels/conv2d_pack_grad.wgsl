@@ -3,8 +3,8 @@
 // zeros to Pq vec4s, so a row of the GEMM's A operand is contiguous across images.
 //   dyt[c, P] = dy[P / OHW, c, P % OHW]   (0 for P ≥ N·OHW)
 //
-// When OH·OW is a multiple of 4 (vecIn) four pixels never straddle two images and move as
-// one vec4.
+// When OH·OW is a multiple of 4 (VEC_IN, an override constant: llvmpipe runs both sides of
+// an if on a uniform) four pixels never straddle two images and move as one vec4.
 //
 // Bindings: 0 uniform Params; 1 dy (f32, read); 2 dy4 (the same view as vec4s);
 //           3 dyt4 (vec4, read_write).
@@ -15,9 +15,10 @@ struct Params {
   OHW: u32,
   Ctot: u32,
   Pq: u32,
-  vecIn: u32,
   invOHW: f32,
 }
+
+override VEC_IN: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dy: array<f32>;
@@ -41,7 +42,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let P0 = min(t * 4u, p.NP - 1u);
   var n = divide(P0, p.OHW, p.invOHW);
   var at = P0 - n * p.OHW;
-  if (p.vecIn != 0u) {
+  if (VEC_IN) {
     dyt4[c * p.Pq + t] = dy4[((n * p.Ctot + c) * p.OHW + at) >> 2u];
     return;
   }

@@ -7,9 +7,10 @@
 // zero-filled, once, and they stay zero. step > 1 keeps only the pixels a 1×1 strided
 // convolution reads.
 //
-// Each invocation moves 4 channels × 4 consecutive source columns: with vecIn (step 1 and
+// Each invocation moves 4 channels × 4 consecutive source columns: with VEC_IN (step 1 and
 // a row width that is a multiple of 4) as 4 vec4 reads and 4 vec4 writes, where scalar
-// reads would cost a lane loop each on llvmpipe.
+// reads would cost a lane loop each on llvmpipe. VEC_IN is an override constant: llvmpipe
+// runs both sides of an if on a uniform.
 //
 // Bindings: 0 uniform Params; 1 x (f32, read, NCHW [N][C][srcH][srcW]); 2 x4 (the same view
 //           as vec4s); 3 xp4 (vec4, read_write).
@@ -31,9 +32,10 @@ struct Params {
   dil: u32,
   step: u32,
   groups: u32,
-  vecIn: u32,
   invCp4: f32,
 }
+
+override VEC_IN: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
@@ -53,7 +55,7 @@ fn divide(i: u32, d: u32, inv: f32) -> u32 {
 // or the row's end).
 fn readRow(r: u32, j: u32, ok: bool) -> vec4<f32> {
   if (!ok) { return vec4(0.0); }
-  if (p.vecIn != 0u) { return x4[(r + j) >> 2u]; }
+  if (VEC_IN) { return x4[(r + j) >> 2u]; }
   let last = p.cols - 1u;
   var v: vec4<f32>;
   for (var t = 0u; t < 4u; t++) {

@@ -19,13 +19,15 @@ struct Params {
   kw: u32,
   Cp4: u32,
   rows: u32,
-  flip: u32,
   subH: u32,
   subW: u32,
   ky0: u32,
   kx0: u32,
   step: u32,
 }
+
+// flip = 1 above (an override constant: llvmpipe runs both sides of an if on a uniform).
+override FLIP: bool = false;
 
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> w: array<f32>;
@@ -45,7 +47,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   let khw = p.kh * p.kw;
   var tap: u32;
   var channels: u32;
-  if (p.flip == 0u) {
+  if (!FLIP) {
     tap = ty * p.kw + tx;
     channels = p.Cg;
   } else {
@@ -57,7 +59,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) li: u
   for (var q = 0u; q < 4u; q++) {
     let c = c4 * 4u + q;
     var src: u32;
-    if (p.flip == 0u) {
+    if (!FLIP) {
       src = ((g * p.cog + r) * p.Cg + c) * khw + tap;
     } else {
       src = ((g * p.cog + c) * p.Cg + r) * khw + tap;

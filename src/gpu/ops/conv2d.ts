@@ -276,11 +276,11 @@ export async function conv2dBackwardWeight(
       ["u32", OH * OW],
       ["u32", s.Cout],
       ["u32", Pq],
-      ["u32", dyVec ? 1 : 0],
       ["f32", 1 / (OH * OW)],
     ]),
     tensors: [t.dy, src4, dyt],
     groups: checkGrid(label, [Math.ceil(Pq / WG), s.Cout, 1], max),
+    constants: { VEC_IN: dyVec ? 1 : 0 },
   }));
 
   const Cp4 = xp.Cp4, khw = s.kh * s.kw, cols = khw * Cp4 * 4;
@@ -468,11 +468,11 @@ async function packInput(
       ["u32", d.dil],
       ["u32", step],
       ["u32", d.G],
-      ["u32", vecIn ? 1 : 0],
       ["f32", 1 / Cp4],
     ]),
     tensors: [src, src4, tensor],
     groups: checkGrid(label, [Math.ceil((Math.ceil(cols / 4) * Cp4) / WG), rows, d.N * d.G], max),
+    constants: { VEC_IN: vecIn ? 1 : 0 },
   }));
   return { dispatches, tensor, Cp4, groupX, Hp: d.Hp, Wp: d.Wp };
 }
@@ -559,7 +559,6 @@ async function packWeight(
       ["u32", d.kw],
       ["u32", Cp4],
       ["u32", rows],
-      ["u32", d.flip ? 1 : 0],
       ["u32", sub.subH],
       ["u32", sub.subW],
       ["u32", sub.ky0],
@@ -567,6 +566,7 @@ async function packWeight(
       ["u32", sub.step],
     ]),
     tensors: [{ read: w, element: "f32", names: ["w"] }, tensor],
+    constants: { FLIP: d.flip ? 1 : 0 },
     groups: checkGrid(
       label,
       [Math.ceil((taps * Cp4) / WG), d.G * rows, 1],
