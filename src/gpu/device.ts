@@ -17,6 +17,15 @@ export interface KernelDispatch {
   pipeline: GPUComputePipeline;
   bindGroup: GPUBindGroup;
   groups: readonly [number, number, number];
+  /** The buffer ranges bound to the kernel's read_write storage variables. */
+  writes: readonly BufferRange[];
+}
+
+/** A byte range of a buffer. */
+export interface BufferRange {
+  buffer: GPUBuffer;
+  offset: number;
+  size: number;
 }
 
 /**
@@ -80,6 +89,7 @@ export class Gpu {
   readonly #pipelines = new Map<string, Promise<GPUComputePipeline>>();
   readonly #sources = new Map<string, string>();
   readonly #generated = new Set<string>();
+  readonly #writable = new Map<string, Set<number>>();
   #firstError: string | null = null;
 
   constructor(readonly device: GPUDevice, readonly adapterName: string) {
@@ -254,7 +264,25 @@ export class Gpu {
         `kernel ${kernel} (${label}): grid ${x}×${y}×${z} exceeds ${max} workgroups per dimension`,
       );
     }
-    return { label, pipeline, bindGroup, groups: [x, y, z] };
+    const writable = this.#writableBindings(kernel);
+    const writes = entries.flatMap((e) => {
+      if (!writable.has(e.binding) || !("buffer" in e.resource)) return [];
+      const b = e.resource as GPUBufferBinding;
+      const offset = b.offset ?? 0;
+      return [{ buffer: b.buffer, offset, size: b.size ?? b.buffer.size - offset }];
+    });
+    return { label, pipeline, bindGroup, groups: [x, y, z], writes };
+  }
+
+  /** The binding numbers of the kernel's read_write storage variables (group 0). */
+  #writableBindings(kernel: string): Set<number> {
+    let set = this.#writable.get(kernel);
+    if (!set) {
+      const decl = /@binding\((\d+)\)\s*var\s*<\s*storage\s*,\s*read_write\s*>/g;
+      set = new Set([...this.source(kernel).matchAll(decl)].map((m) => Number(m[1])));
+      this.#writable.set(kernel, set);
+    }
+    return set;
   }
 
   /** Encodes the list in order (compute passes split by its copies) and submits it. */
@@ -317,7 +345,7 @@ export function encodeDispatches(
   timestamps?: { querySet: GPUQuerySet; begin: number; end: number },
 ): void {
   const runs: (KernelDispatch[] | TextureCopy)[] = [];
-  for (const d of list) {
+  for (const d of withoutRepeatedCopies(list)) {
     if ("copy" in d) runs.push(d);
     else if (Array.isArray(runs.at(-1))) (runs.at(-1) as KernelDispatch[]).push(d);
     else runs.push([d]);
@@ -345,6 +373,47 @@ export function encodeDispatches(
     }
     p.end();
   }
+}
+
+/**
+ * The list without the copies that would refill a texture with what it already holds: one
+ * filled earlier in the list from the same source range, which no kernel has written since.
+ * The kernels reading a tensor share its texture (src/gpu/operands.ts), so a tensor read by
+ * several kernels is copied once per write, not once per reader.
+ */
+export function withoutRepeatedCopies(list: readonly Dispatch[]): Dispatch[] {
+  type Copy = TextureCopy["copy"];
+  const current = new Map<GPUTexture, Copy>();
+  const bySource = new Map<GPUBuffer, Set<Copy>>();
+  const out: Dispatch[] = [];
+  for (const d of list) {
+    if ("copy" in d) {
+      const c = d.copy, held = current.get(c.texture);
+      if (
+        held && held.buffer === c.buffer && held.offset === c.offset &&
+        held.texels === c.texels && held.texelBytes === c.texelBytes
+      ) continue;
+      if (held) bySource.get(held.buffer)?.delete(held);
+      current.set(c.texture, c);
+      let set = bySource.get(c.buffer);
+      if (!set) bySource.set(c.buffer, set = new Set());
+      set.add(c);
+      out.push(d);
+      continue;
+    }
+    for (const w of d.writes) {
+      const set = bySource.get(w.buffer);
+      if (!set) continue;
+      for (const c of set) {
+        if (c.offset < w.offset + w.size && w.offset < c.offset + c.texels * c.texelBytes) {
+          set.delete(c);
+          current.delete(c.texture);
+        }
+      }
+    }
+    out.push(d);
+  }
+  return out;
 }
 
 /** Whole rows of TEXTURE_ROW texels, then the partial last row. */

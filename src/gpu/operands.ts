@@ -100,10 +100,15 @@ async function probeForm(gpu: Gpu): Promise<OperandForm> {
   return best[0] >= 1.5 * best[1] ? "texture" : "storage";
 }
 
+/** Each tensor view's texture and copy, by its buffer, then offset, length and element. */
+const textures = new WeakMap<GPUBuffer, Map<string, { view: GPUTextureView; copy: TextureCopy }>>();
+
 /**
  * A texture holding the tensor's whole vec4s (or its floats) and the copy that fills it
  * (replay the copy each time before the kernel reads it), or null when the device's
- * textures are too small.
+ * textures are too small. Every reader of one tensor view gets the same texture and copy:
+ * one texture per tensor, and a copy the command list keeps only after a write to the
+ * tensor (device.ts withoutRepeatedCopies).
  */
 export function textureOperand(
   gpu: Gpu,
@@ -115,19 +120,28 @@ export function textureOperand(
   const texels = Math.floor(t.bytes / texelBytes);
   const rows = Math.ceil(texels / TEXTURE_ROW);
   if (texels === 0 || rows > gpu.limits.maxTextureDimension2D) return null;
-  const texture = gpu.device.createTexture({
-    label: `${label} (texture)`,
-    size: [Math.min(texels, TEXTURE_ROW), rows],
-    format: element === "vec4" ? "rgba32float" : "r32float",
-    usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
-  });
-  return {
-    view: texture.createView(),
-    copy: {
-      label: `${label}: copy to texture`,
-      copy: { buffer: t.buffer, offset: t.offset, texels, texelBytes, texture },
-    },
-  };
+  let views = textures.get(t.buffer);
+  if (!views) textures.set(t.buffer, views = new Map());
+  const key = `${t.offset}:${texels}:${element}`;
+  let operand = views.get(key);
+  if (!operand) {
+    const name = t.label || label;
+    const texture = gpu.device.createTexture({
+      label: `${name} (texture)`,
+      size: [Math.min(texels, TEXTURE_ROW), rows],
+      format: element === "vec4" ? "rgba32float" : "r32float",
+      usage: GPUTextureUsage.STORAGE_BINDING | GPUTextureUsage.COPY_DST,
+    });
+    operand = {
+      view: texture.createView(),
+      copy: {
+        label: `${name}: copy to texture`,
+        copy: { buffer: t.buffer, offset: t.offset, texels, texelBytes, texture },
+      },
+    };
+    views.set(key, operand);
+  }
+  return operand;
 }
 
 /** The tensor's whole vec4s, bound as array<vec4<f32>> (a second read-only view of it). */
@@ -158,18 +172,18 @@ export async function readOperands(
 }> {
   const element = (i: number) => elements[i] ?? "vec4";
   if (await operandForm(gpu) === "texture") {
-    const textures = operands.map((t, i) =>
+    const held = operands.map((t, i) =>
       t && textureOperand(gpu, t, `${label} operand ${i}`, element(i))
     );
-    if (textures.every((x, i) => x || !operands[i])) {
+    if (held.every((x, i) => x || !operands[i])) {
       return {
         form: "texture",
-        bindings: textures.map((x) => x?.view ?? placeholderTexture(gpu)),
-        copies: textures.flatMap((x) => x ? [x.copy] : []),
-        copyOf: textures.map((x) => x?.copy),
+        bindings: held.map((x) => x?.view ?? placeholderTexture(gpu)),
+        copies: held.flatMap((x) => x ? [x.copy] : []),
+        copyOf: held.map((x) => x?.copy),
       };
     }
-    textures.forEach((x) => x?.copy.copy.texture.destroy());
+    // The ones that fit stay cached for other readers of those tensors.
   }
   return {
     form: "storage",
