@@ -14,7 +14,8 @@ const READER = `@group(0) @binding(0) var<storage, read> x4: array<vec4<f32>>;
   y[g.x] = x4[g.x] * 2.0;
 }
 `;
-const WRITER = `@group(0) @binding(0) var<storage, read_write> x: array<vec4<f32>>;
+// Attributes in the other order: the device still finds what the kernel writes.
+const WRITER = `@binding(0) @group(0) var<storage, read_write> x: array<vec4<f32>>;
 @compute @workgroup_size(1) fn main(@builtin(global_invocation_id) g: vec3u) {
   x[g.x] = x[g.x] + vec4(1.0);
 }

@@ -278,8 +278,13 @@ export class Gpu {
   #writableBindings(kernel: string): Set<number> {
     let set = this.#writable.get(kernel);
     if (!set) {
-      const decl = /@binding\((\d+)\)\s*var\s*<\s*storage\s*,\s*read_write\s*>/g;
-      set = new Set([...this.source(kernel).matchAll(decl)].map((m) => Number(m[1])));
+      // The attributes before each read_write storage variable, in any order.
+      const decl = /((?:@\w+\s*\([^)]*\)\s*)+)var\s*<\s*storage\s*,\s*read_write\s*>/g;
+      set = new Set([...this.source(kernel).matchAll(decl)].map((m) => {
+        const binding = /@binding\s*\(\s*(\d+)\s*\)/.exec(m[1]);
+        if (!binding) throw new Error(`kernel ${kernel}: a read_write variable without @binding`);
+        return Number(binding[1]);
+      }));
       this.#writable.set(kernel, set);
     }
     return set;

@@ -1,8 +1,9 @@
 // The operand form of the kernels' read-only inputs on this device (kernels/operands.ts):
 // measured once per device, since which form is faster depends on the adapter and the host
 // CPU, and harmless to choose either way, since both give the same bits. In the texture
-// form each operand gets a texture and a copy into it, placed just before the kernel that
-// reads it.
+// form each tensor a kernel reads gets a texture (shared by all its readers) and a copy into
+// it, placed just before each reader; a command list keeps only the copies that follow a
+// write to the tensor (device.ts withoutRepeatedCopies).
 import type { Dispatch, Gpu, Tensor, TextureCopy } from "./device.ts";
 import {
   operandDecl,
