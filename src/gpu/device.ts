@@ -393,11 +393,9 @@ export function withoutRepeatedCopies(list: readonly Dispatch[]): Dispatch[] {
   const out: Dispatch[] = [];
   for (const d of list) {
     if ("copy" in d) {
+      // textureOperand gives each texture one copy object, so the same object is the same source.
       const c = d.copy, held = current.get(c.texture);
-      if (
-        held && held.buffer === c.buffer && held.offset === c.offset &&
-        held.texels === c.texels && held.texelBytes === c.texelBytes
-      ) continue;
+      if (held === c) continue;
       if (held) bySource.get(held.buffer)?.delete(held);
       current.set(c.texture, c);
       let set = bySource.get(c.buffer);
