@@ -13,7 +13,9 @@
 // as vec4 blocks where the rows are aligned (24 loads: a block costs little more than one value).
 // That only pays if the tile lives in registers, and llvmpipe keeps loop-indexed arrays in
 // memory, so the code is unrolled here for the layer's kernel size, stride, padding, group
-// widths and tile. Reference: src/ref/conv2d.ts; used by src/gpu/ops/conv2d_depthwise.ts.
+// widths and tile. The text declares storage arrays; in the texture operand form the op
+// rewrites them into texture reads (kernels/operands.ts textureForm), the same loads in the
+// same order. Reference: src/ref/conv2d.ts; used by src/gpu/ops/conv2d_depthwise.ts.
 import { DIVIDE_WGSL } from "./conv2d_gen.ts";
 
 export interface DepthwiseSpec {

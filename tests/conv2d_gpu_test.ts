@@ -573,6 +573,9 @@ Deno.test({
       "direct kernels, vec4 rows: 3×3/1 pad 1",
       "direct kernels, vec4 rows: 1×1/2",
       "7→9, 3×3/1 pad 1, 6×5 image",
+      "depthwise 3×3/1, 12×12, batch 3", // vec4 rows, the input gradient by rotated taps
+      "depthwise 3×3/2 pad 0, ragged 9×11", // float rows, the strided input gradient
+      "narrow groups 8→12 in 4, 3×3/2 pad 1, 10×16", // several planes per lane, vec4 rows
     ];
     const picked = cases.filter(([name]) => routes.some((r) => name.includes(r)));
     assertEquals(picked.length, routes.length);

@@ -230,6 +230,21 @@ export function generatedInForm(
   return form === "storage" ? kernel : gpu.define(`${kernel}.texture`, () => text(form));
 }
 
+/**
+ * The name to dispatch a kernel generated at run time by `text` (registered as `kernel`) in
+ * `form`: itself, or its texture form with the arrays in `names` read as textures.
+ */
+export function definedInForm(
+  gpu: Gpu,
+  kernel: string,
+  form: OperandForm,
+  text: () => string,
+  names: readonly string[],
+): string {
+  const plain = gpu.define(kernel, text);
+  return form === "storage" ? plain : kernelInForm(gpu, plain, form, names);
+}
+
 function placeholderTexture(gpu: Gpu): GPUTextureView {
   let v = placeholderTextures.get(gpu);
   if (!v) {

@@ -3,7 +3,8 @@
 // read the NCHW tensors directly — each output plane is a 2-D convolution of its group's
 // few planes, so no packing pass is needed — with kernels generated for the layer's kernel
 // size, stride, padding, group widths and output tile (kernels/conv2d_depthwise_gen.ts says
-// why). conv2d.ts routes these shapes here after its shape and size checks.
+// why). Their inputs (source planes and weights) are read in the device's operand form
+// (src/gpu/operands.ts). conv2d.ts routes these shapes here after its shape and size checks.
 // Reference: src/ref/conv2d.ts.
 import { type Dispatch, type Gpu, params, type Tensor } from "../device.ts";
 import { conv2dOutputSize, type Conv2dShape } from "../../ref/conv2d.ts";
@@ -15,6 +16,7 @@ import {
   type DepthwiseSpec,
 } from "../../../kernels/conv2d_depthwise_gen.ts";
 import { grid2d } from "./grid.ts";
+import { definedInForm, type OperandElement, readOperands } from "../operands.ts";
 import { checkLanes, chunking, reduceWeightPartials, WG } from "./conv2d_common.ts";
 
 /** Taps the kernels keep in registers. */
@@ -93,38 +95,48 @@ function spec(
  */
 async function tiled(
   gpu: Gpu,
-  kernel: string,
+  kernel: { name: string; text: () => string; src: "x" | "dy" },
   t: { src: Tensor; w: Tensor; dst: Tensor },
   g: { N: number; C: number; Cs: number; H: number; W: number; OH: number; OW: number },
   d: DepthwiseSpec,
   accumulate: boolean,
   label: string,
-): Promise<Dispatch> {
+): Promise<Dispatch[]> {
   const OHB = Math.ceil(g.OH / d.TH), OWB = Math.ceil(g.OW / d.TW);
   const lanes = g.N * g.C * OHB * OWB;
   checkLanes(lanes, label);
   const groups = grid2d(gpu, Math.ceil(lanes / WG));
-  return await gpu.dispatch(kernel, {
-    label: `${label}: depthwise`,
-    uniforms: params([
-      ["u32", g.C],
-      ["u32", g.Cs],
-      ["u32", g.H],
-      ["u32", g.W],
-      ["u32", g.OH],
-      ["u32", g.OW],
-      ["u32", OHB],
-      ["u32", OWB],
-      ["u32", lanes],
-      ["u32", groups[0]],
-      ["f32", 1 / OWB],
-      ["f32", 1 / OHB],
-      ["f32", 1 / g.C],
-    ]),
-    tensors: [t.src, t.w, t.dst],
-    groups,
-    constants: { ACCUMULATE: accumulate ? 1 : 0 },
-  });
+  const ops = await readOperands(gpu, [t.src, t.w], label, [rows(d.L4), "f32"]);
+  const name = definedInForm(gpu, kernel.name, ops.form, kernel.text, [kernel.src, "w"]);
+  return [
+    ...ops.copies,
+    await gpu.dispatch(name, {
+      label: `${label}: depthwise`,
+      uniforms: params([
+        ["u32", g.C],
+        ["u32", g.Cs],
+        ["u32", g.H],
+        ["u32", g.W],
+        ["u32", g.OH],
+        ["u32", g.OW],
+        ["u32", OHB],
+        ["u32", OWB],
+        ["u32", lanes],
+        ["u32", groups[0]],
+        ["f32", 1 / OWB],
+        ["f32", 1 / OHB],
+        ["f32", 1 / g.C],
+      ]),
+      tensors: [...ops.bindings, t.dst],
+      groups,
+      constants: { ACCUMULATE: accumulate ? 1 : 0 },
+    }),
+  ];
+}
+
+/** How a kernel reads the rows of a plane: as vec4 blocks when they are aligned (L4, V4). */
+function rows(vec4: boolean): OperandElement {
+  return vec4 ? "vec4" : "f32";
 }
 
 /** y (+)= depthwise conv(x, w). */
@@ -138,10 +150,14 @@ export async function depthwiseForward(
   const { OH, OW } = conv2dOutputSize(s);
   const src = { width: s.W, step: (TW: number) => TW * s.stride };
   const d = spec(s, label, { out: { H: OH, W: OW }, src });
-  const kernel = gpu.define(depthwiseKernelName("forward", d), () => depthwiseForwardWgsl(d));
+  const kernel = {
+    name: depthwiseKernelName("forward", d),
+    text: () => depthwiseForwardWgsl(d),
+    src: "x" as const,
+  };
   // Lanes per image: one per group, each computing all of its output planes.
   const g = { N: s.N, C: s.groups, Cs: s.Cin, H: s.H, W: s.W, OH, OW };
-  return [await tiled(gpu, kernel, { src: t.x, w: t.w, dst: t.y }, g, d, accumulate, label)];
+  return await tiled(gpu, kernel, { src: t.x, w: t.w, dst: t.y }, g, d, accumulate, label);
 }
 
 /**
@@ -167,11 +183,12 @@ export async function depthwiseBackwardInput(
       stride: 1,
       pad: { PH, PW },
     });
-    const kernel = gpu.define(
-      depthwiseKernelName("forward", d, true),
-      () => depthwiseForwardWgsl(d, true),
-    );
-    return [await tiled(gpu, kernel, io, { ...g, C: s.groups }, d, accumulate, label)];
+    const kernel = {
+      name: depthwiseKernelName("forward", d, true),
+      text: () => depthwiseForwardWgsl(d, true),
+      src: "x" as const, // the forward kernel's source, here dy
+    };
+    return await tiled(gpu, kernel, io, { ...g, C: s.groups }, d, accumulate, label);
   }
   const src = { width: OW, step: (TW: number) => TW / s.stride };
   const d = spec(s, label, {
@@ -179,11 +196,12 @@ export async function depthwiseBackwardInput(
     src,
     multipleOf: s.stride,
   });
-  const kernel = gpu.define(
-    depthwiseKernelName("backward_input", d),
-    () => depthwiseBackwardInputWgsl(d),
-  );
-  return [await tiled(gpu, kernel, io, g, d, accumulate, label)];
+  const kernel = {
+    name: depthwiseKernelName("backward_input", d),
+    text: () => depthwiseBackwardInputWgsl(d),
+    src: "dy" as const,
+  };
+  return await tiled(gpu, kernel, io, g, d, accumulate, label);
 }
 
 /**
@@ -210,9 +228,13 @@ export async function depthwiseBackwardWeight(
   checkLanes(lanes, label);
   const part = gpu.tensor([splits, C, khw * d.CG], "conv2d.dw.partial");
   const groups = grid2d(gpu, Math.ceil(lanes / WG));
-  const kernel = gpu.define(
+  const ops = await readOperands(gpu, [t.dy, t.x], label, [rows(d.V4), rows(d.L4)]);
+  const kernel = definedInForm(
+    gpu,
     depthwiseKernelName("backward_weight", d),
+    ops.form,
     () => depthwiseBackwardWeightWgsl(d),
+    ["dy", "x"],
   );
   const sums = await gpu.dispatch(kernel, {
     label: `${label}: depthwise chunks`,
@@ -233,7 +255,7 @@ export async function depthwiseBackwardWeight(
       ["f32", 1 / OHB],
       ["f32", 1 / G],
     ]),
-    tensors: [t.dy, t.x, part],
+    tensors: [...ops.bindings, part],
     groups,
   });
   // Per-chunk [Cout][khw][CG] slices: the dense layout with Cp = CG, one group.
@@ -244,5 +266,5 @@ export async function depthwiseBackwardWeight(
     accumulate,
     label,
   );
-  return [sums, ...reduce];
+  return [...ops.copies, sums, ...reduce];
 }
