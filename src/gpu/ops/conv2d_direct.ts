@@ -125,9 +125,12 @@ export async function directForward(
   // 16 pixels × 16 channels per invocation (fewer pixels on narrow outputs): measured best.
   // A 1×1 layer's input value feeds one multiply-add per output channel, not one per tap:
   // there 32 channels share it when they fill whole blocks (1.1–1.5× faster on 48→96 @8,
-  // 32→64 @32 and iresnet's 1×1/2 shortcuts; 48 channels in blocks of 32 lose).
+  // 32→64 @32 and iresnet's 1×1/2 shortcuts; 48 channels in blocks of 32 lose). The stem
+  // keeps 3 × KH rows of 33 input values live with its sums: 8 channels there (2026-12-03,
+  // TW 8/16/32 × TC 4…32 alternated in one process: 0.68–0.73× the time of 16 × 16 on
+  // 3→16/2 and 3→32/2 @64, 3→64/2 and 3→64/1 @112; TW 32 × TC 8: 0.70–0.76×).
   const TW = OW >= 16 ? 16 : OW >= 8 ? 8 : 4;
-  const TC = s.kh * s.kw === 1 && s.Cout % 32 === 0 ? 32 : Math.min(16, s.Cout);
+  const TC = s.kh * s.kw === 1 && s.Cout % 32 === 0 ? 32 : Math.min(s.Cin < 4 ? 8 : 16, s.Cout);
   const CIN = s.Cin < 4 ? s.Cin : 0;
   const UW = uniform ? t.wPacked.size / 4 : 0;
   // In the texture form, rows of a width divisible by 4 are fetched as vec4s.
