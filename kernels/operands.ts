@@ -1,9 +1,9 @@
 // How kernels read their read-only operands (the GEMMs' and the direct and depthwise
 // convolutions' inputs, batch-norm's, the element-wise kernels'): from a storage buffer, or
-// from a read-only storage texture holding the same values. Both forms load the same values
-// in the same order, so they give the same bits; they differ only in speed. On llvmpipe without AVX-512
-// a storage load is a per-lane loop that LLVM lowers through the stack (about 22 cycles a
-// lane): in a probe of per-lane vec4 loads there, 0.18 Gfloat/s from a storage buffer and
+// from a read-only storage texture holding the same values. Both forms load the same values in
+// the same order, so they give the same bits; they differ only in speed. On llvmpipe without
+// AVX-512 a storage load is a per-lane loop that LLVM lowers through the stack (about 22 cycles
+// a lane): in a probe of per-lane vec4 loads there, 0.18 Gfloat/s from a storage buffer and
 // 1.6–1.9 from a read-only storage texture, and a 512³ matmul ran at 1.5 and 13.9 GFLOP/s.
 // src/gpu/operands.ts picks the form.
 
