@@ -37,9 +37,9 @@ export interface DirectSpec {
    * multiply is spent on the padding channel; 0 otherwise.
    */
   CIN: number;
-  /** The packed weight's vec4 count when it is bound as a uniform buffer, else 0. */
+  /** The packed weight's vec4 count when it is bound as a uniform buffer (storage form), else 0. */
   UW?: number;
-  /** How x and dy are bound (default storage). */
+  /** How x, dy and the forward's and input gradient's weight are bound (default storage). */
   form?: OperandForm;
   /**
    * Read x rows (forward, weight gradient) or dy rows (input gradient) as vec4s, a texel
@@ -110,6 +110,24 @@ export function directKernelName(kind: string, d: DirectSpec): string {
     d.V4 ? "v" : ""
   }c${d.CIN}${d.UW ? `u${d.UW}` : ""}${d.XV4 ? "x4" : ""}${d.form === "texture" ? "_texture" : ""}`;
 }
+
+/**
+ * The packed weight of the forward and input gradient ([Cout][KH][KW][Cp] vec4s): in the
+ * texture form a texture like the activations; in the storage form a uniform buffer when it
+ * fits (UW), else a storage array. Every lane of a workgroup reads the same weights, but
+ * llvmpipe (Mesa 22.3) still loads a uniform-buffer vec4 lane by lane, one float at a time
+ * (an extract, a load and an insert per lane and component: a third of the 16→16 3×3
+ * forward's samples under perf), where a texel fetch loads each lane's vec4 at once.
+ */
+const weightDecl = {
+  storage: "@group(0) @binding(2) var<storage, read> w: array<f32>;",
+  wgsl: (d: DirectSpec) =>
+    d.form === "texture"
+      ? operandDecl("texture", 2, "w", "vec4")
+      : d.UW
+      ? `@group(0) @binding(2) var<uniform> w: array<vec4<f32>, ${d.UW}>;`
+      : "@group(0) @binding(2) var<storage, read> w: array<vec4<f32>>;",
+};
 
 /**
  * The uniforms, bindings and lane decomposition the direct kernels share: lane
@@ -216,10 +234,7 @@ export function directForwardWgsl(d: DirectSpec): string {
       d.form,
       "oh",
       d.XV4,
-    ).replace(
-      "var<storage, read> w: array<f32>",
-      d.UW ? `var<uniform> w: array<vec4<f32>, ${d.UW}>` : "var<storage, read> w: array<vec4<f32>>",
-    ),
+    ).replace(weightDecl.storage, weightDecl.wgsl(d)),
   ];
   L.push(`  let ow0 = (lane - q * p.OWB) * ${TW}u;
   let c0 = wg.z * ${TC}u;
@@ -252,7 +267,7 @@ export function directForwardWgsl(d: DirectSpec): string {
   for (let cc = 0; cc < TC; cc++) {
     for (let k = 0; k < khw; k++) {
       const ky = Math.floor(k / KW), kx = k % KW;
-      L.push(`    let w${cc}_${k} = w[wr${cc} + ${k}u * C4 + c4];`);
+      L.push(`    let w${cc}_${k} = ${operandRead(d.form, "w", `wr${cc} + ${k}u * C4 + c4`)};`);
       for (let t = 0; t < TW; t++) {
         let sum = `a${cc}_${t}`;
         for (let j = 0; j < channels; j++) {
@@ -303,12 +318,7 @@ export function directBackwardInputWgsl(d: DirectSpec): string {
   const id = (v: number) => (v < 0 ? `m${-v}` : `${v}`);
   const L: string[] = [
     header(`direct input gradient ${KH}×${KW}/${S} pad ${P}`, "dy", "dx", d.V4, d.form, "rb", d.XV4)
-      .replace(
-        "var<storage, read> w: array<f32>",
-        d.UW
-          ? `var<uniform> w: array<vec4<f32>, ${d.UW}>`
-          : "var<storage, read> w: array<vec4<f32>>",
-      ),
+      .replace(weightDecl.storage, weightDecl.wgsl(d)),
   ];
   L.push(`  let ow0 = (lane - q * p.OWB) * ${TW}u;
   let c0 = wg.z * ${TC}u;
@@ -375,7 +385,9 @@ export function directBackwardInputWgsl(d: DirectSpec): string {
   for (const k of [...taps].sort((a, b) => a - b)) {
     for (let g = 0; g < TC / 4; g++) {
       L.push(
-        `    let w${k}_${g} = w[(co * ${khw}u + ${k}u) * C4 + min(c0 / 4u + ${g}u, C4 - 1u)];`,
+        `    let w${k}_${g} = ${
+          operandRead(d.form, "w", `(co * ${khw}u + ${k}u) * C4 + min(c0 / 4u + ${g}u, C4 - 1u)`)
+        };`,
       );
     }
   }

@@ -15,6 +15,7 @@ import {
 } from "../../../kernels/conv2d_direct_gen.ts";
 import { grid2d } from "./grid.ts";
 import { operandForm, readOperands } from "../operands.ts";
+import type { OperandForm } from "../../../kernels/operands.ts";
 import { checkLanes, chunking, reduceWeightPartials, WG } from "./conv2d_common.ts";
 
 /** A strided 1×1 layer without padding: its input gradient is zero off the stride grid. */
@@ -67,6 +68,17 @@ export function directWeightGradFits(s: Conv2dShape): boolean {
   return s.groups === 1 && s.kh * s.kw <= 49 && (s.Cin <= 48 || isStrided1x1(s) || isTiny1x1(s));
 }
 
+/**
+ * The packed weight's binding: its texture in the texture form (kernels/conv2d_direct_gen.ts
+ * weightDecl says why), else the tensor itself, bound as a uniform or storage buffer.
+ */
+function weightBinding(
+  ops: { form: OperandForm; bindings: (GPUBufferBinding | GPUTextureView)[] },
+  wPacked: Tensor,
+): Tensor | GPUTextureView {
+  return ops.form === "texture" ? ops.bindings[1] as GPUTextureView : wPacked;
+}
+
 /** The kernel geometry every direct kernel is generated for. */
 function taps(s: Conv2dShape): Pick<DirectSpec, "KH" | "KW" | "S" | "P"> {
   return { KH: s.kh, KW: s.kw, S: s.stride, P: s.pad };
@@ -75,7 +87,7 @@ function taps(s: Conv2dShape): Pick<DirectSpec, "KH" | "KW" | "S" | "P"> {
 async function launch(
   gpu: Gpu,
   kernel: string,
-  t: { src: GPUBufferBinding | GPUTextureView; w: Tensor; dst: Tensor },
+  t: { src: GPUBufferBinding | GPUTextureView; w: Tensor | GPUTextureView; dst: Tensor },
   g: { N: number; Cin: number; Cout: number; H: number; W: number; OH: number; OW: number },
   d: DirectSpec,
   accumulate: boolean,
@@ -132,10 +144,10 @@ export async function directForward(
   const TW = OW >= 16 ? 16 : OW >= 8 ? 8 : 4;
   const TC = s.kh * s.kw === 1 && s.Cout % 32 === 0 ? 32 : Math.min(s.Cin < 4 ? 8 : 16, s.Cout);
   const CIN = s.Cin < 4 ? s.Cin : 0;
-  const UW = uniform ? t.wPacked.size / 4 : 0;
   // In the texture form, rows of a width divisible by 4 are fetched as vec4s.
   const rowsAsVec4 = s.W % 4 === 0 && await operandForm(gpu) === "texture";
-  const x = await readOperands(gpu, [t.x], label, [rowsAsVec4 ? "vec4" : "f32"]);
+  const x = await readOperands(gpu, [t.x, t.wPacked], label, [rowsAsVec4 ? "vec4" : "f32"]);
+  const UW = uniform && x.form === "storage" ? t.wPacked.size / 4 : 0;
   const d = {
     ...taps(s),
     TW,
@@ -148,7 +160,7 @@ export async function directForward(
   };
   const kernel = gpu.define(directKernelName("forward", d), () => directForwardWgsl(d));
   const g = { N: s.N, Cin: s.Cin, Cout: s.Cout, H: s.H, W: s.W, OH, OW };
-  const io = { src: x.bindings[0], w: t.wPacked, dst: t.y };
+  const io = { src: x.bindings[0], w: weightBinding(x, t.wPacked), dst: t.y };
   return [...x.copies, await launch(gpu, kernel, io, g, d, accumulate, label)];
 }
 
@@ -175,11 +187,11 @@ export async function directBackwardInput(
     s.kh * s.kw === 1 ? 4 * Math.max(1, Math.min(8, Math.floor(128 / (TW / s.stride)))) : 8,
     4 * Math.ceil(s.Cin / 4),
   );
-  const UW = uniform ? t.wPacked.size / 4 : 0;
   // In the texture form, dy rows are fetched as vec4s when each block starts on a whole one.
   const rowsAsVec4 = OW % 4 === 0 && (TW / s.stride) % 4 === 0 &&
     await operandForm(gpu) === "texture";
-  const dy = await readOperands(gpu, [t.dy], label, [rowsAsVec4 ? "vec4" : "f32"]);
+  const dy = await readOperands(gpu, [t.dy, t.wPacked], label, [rowsAsVec4 ? "vec4" : "f32"]);
+  const UW = uniform && dy.form === "storage" ? t.wPacked.size / 4 : 0;
   const d = {
     ...taps(s),
     TW,
@@ -195,7 +207,7 @@ export async function directBackwardInput(
     () => directBackwardInputWgsl(d),
   );
   const g = { N: s.N, Cin: s.Cout, Cout: s.Cin, H: OH, W: OW, OH: s.H, OW: s.W };
-  const io = { src: dy.bindings[0], w: t.wPacked, dst: t.dx };
+  const io = { src: dy.bindings[0], w: weightBinding(dy, t.wPacked), dst: t.dx };
   return [...dy.copies, await launch(gpu, kernel, io, g, d, accumulate, label, s.stride)];
 }
 
