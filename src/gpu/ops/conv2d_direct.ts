@@ -178,11 +178,15 @@ export async function directBackwardInput(
 ): Promise<Dispatch[]> {
   const { OH, OW } = conv2dOutputSize(s);
   // An S × TW block of dx (up to 64 pixels, whole rows of up to 64/S) for 8 channels per
-  // invocation: measured best on resnet-lite's 16→16 3×3/2 (TC 4…16 × TW 8…32). A 1×1
+  // invocation: measured best on resnet-lite's 16→16 3×3/2 (TC 4…16 × TW 8…32). At stride 1
+  // rows of 16 (2026-12-03, weights read from textures; TW 8/16/32/64 × TC 4…16 alternated
+  // in one process: 0.64–0.75× the time of whole 32- and 112-pixel rows on 16→16 and 32→32
+  // @32 and the 3→64 stem @112; TC 4 and 8 even). A 1×1
   // layer's dy value feeds one multiply-add per channel, not one per tap, so there up to 32
   // channels share it (at most 512 sums: 32 channels for up to 16 reached pixels): 1.2–2×
   // faster than 8 on resnet-lite's strided shortcuts and 32→64 @32 (TC 8/16/32 × TW 16/32/64).
-  const TW = s.stride * Math.ceil(Math.min(s.W, Math.floor(64 / s.stride)) / s.stride);
+  const TW = s.stride *
+    Math.ceil(Math.min(s.W, s.stride === 1 ? 16 : Math.floor(64 / s.stride)) / s.stride);
   const TC = Math.min(
     s.kh * s.kw === 1 ? 4 * Math.max(1, Math.min(8, Math.floor(128 / (TW / s.stride)))) : 8,
     4 * Math.ceil(s.Cin / 4),
