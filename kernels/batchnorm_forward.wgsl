@@ -4,8 +4,8 @@
 // Bindings: 0 uniform {items, gx}; 1 x (read); 2 y (write), `items` vec4s (`main`,
 // HW % 4 == 0, hwi = HW/4) or floats (`scalar`, hwi = HW), aliased; 3 coef (read, vec4 per
 // channel).
-// Grid: 2-D, 64 invocations per workgroup, one item each, e = (wid.x + wid.y·gx)·64 + lid,
-// channel c = (e / hwi) % C.
+// Grid: 2-D, 64 invocations per workgroup, PER consecutive items each (PER divides hwi),
+// e = ((wid.x + wid.y·gx)·64 + lid)·PER + r, channel c = (e / hwi) % C.
 struct Params { items: u32, gx: u32 }
 // Shape constants: divisions by them compile to multiply-shift (a per-lane integer
 // division by a runtime value costs more than the memory traffic on llvmpipe).
@@ -14,6 +14,9 @@ override CH: u32 = 1u; // channels
 // ALIGNED: HWI is a multiple of 64, so a workgroup's items share one channel, computed from
 // the workgroup id: a uniform value, one broadcast load instead of a gather per lane.
 override ALIGNED: bool = false;
+// PER items per invocation, all of one plane (HWI % PER == 0): the channel's coefficients
+// are read once for them (a per-lane fetch on llvmpipe, as costly as the item's own).
+override PER: u32 = 1u;
 
 /** Channel of item e; `base` is the workgroup's first item (uniform across the workgroup). */
 fn channel(base: u32, e: u32) -> u32 {
@@ -29,18 +32,24 @@ fn channel(base: u32, e: u32) -> u32 {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let base = (wid.x + wid.y * p.gx) * 64u;
-  let e = base + lid.x;
-  if (e >= p.items) { return; }
-  let k = coef[channel(base, e)];
-  y4[e] = (x4[e] - k.x) * k.y + k.z;
+  let base = (wid.x + wid.y * p.gx) * 64u * PER;
+  let e0 = base + lid.x * PER;
+  if (e0 >= p.items) { return; }
+  let k = coef[channel(base, e0)];
+  for (var r = 0u; r < PER; r++) {
+    let e = e0 + r;
+    y4[e] = (x4[e] - k.x) * k.y + k.z;
+  }
 }
 
 @compute @workgroup_size(64)
 fn scalar(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let base = (wid.x + wid.y * p.gx) * 64u;
-  let e = base + lid.x;
-  if (e >= p.items) { return; }
-  let k = coef[channel(base, e)];
-  y1[e] = (x1[e] - k.x) * k.y + k.z;
+  let base = (wid.x + wid.y * p.gx) * 64u * PER;
+  let e0 = base + lid.x * PER;
+  if (e0 >= p.items) { return; }
+  let k = coef[channel(base, e0)];
+  for (var r = 0u; r < PER; r++) {
+    let e = e0 + r;
+    y1[e] = (x1[e] - k.x) * k.y + k.z;
+  }
 }

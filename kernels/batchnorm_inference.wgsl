@@ -3,8 +3,8 @@
 // Bindings: 0 uniform {items, gx, eps, affine}; 1 x (read); 2 y (write), `items`
 // vec4s (`main`, HW % 4 == 0, hwi = HW/4) or floats (`scalar`, hwi = HW), aliased;
 // 3 gamma, 4 beta, 5 running_mean, 6 running_var (read, C).
-// Grid: 2-D, 64 invocations per workgroup, one item each, e = (wid.x + wid.y·gx)·64 + lid,
-// channel c = (e / hwi) % C.
+// Grid: 2-D, 64 invocations per workgroup, PER consecutive items each (PER divides hwi),
+// e = ((wid.x + wid.y·gx)·64 + lid)·PER + r, channel c = (e / hwi) % C.
 struct Params { items: u32, gx: u32, eps: f32, affine: u32 }
 // Shape constants: divisions by them compile to multiply-shift (a per-lane integer
 // division by a runtime value costs more than the memory traffic on llvmpipe).
@@ -13,6 +13,9 @@ override CH: u32 = 1u; // channels
 // ALIGNED: HWI is a multiple of 64, so a workgroup's items share one channel, computed from
 // the workgroup id: a uniform value, one broadcast load instead of a gather per lane.
 override ALIGNED: bool = false;
+// PER items per invocation, all of one plane (HWI % PER == 0): the channel's coefficients
+// are read once for them (a per-lane fetch on llvmpipe, as costly as the item's own).
+override PER: u32 = 1u;
 
 /** Channel of item e; `base` is the workgroup's first item (uniform across the workgroup). */
 fn channel(base: u32, e: u32) -> u32 {
@@ -39,18 +42,24 @@ fn coefficients(c: u32) -> vec3f {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let base = (wid.x + wid.y * p.gx) * 64u;
-  let e = base + lid.x;
-  if (e >= p.items) { return; }
-  let k = coefficients(channel(base, e));
-  y4[e] = (x4[e] - k.x) * k.y + k.z;
+  let base = (wid.x + wid.y * p.gx) * 64u * PER;
+  let e0 = base + lid.x * PER;
+  if (e0 >= p.items) { return; }
+  let k = coefficients(channel(base, e0));
+  for (var r = 0u; r < PER; r++) {
+    let e = e0 + r;
+    y4[e] = (x4[e] - k.x) * k.y + k.z;
+  }
 }
 
 @compute @workgroup_size(64)
 fn scalar(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let base = (wid.x + wid.y * p.gx) * 64u;
-  let e = base + lid.x;
-  if (e >= p.items) { return; }
-  let k = coefficients(channel(base, e));
-  y1[e] = (x1[e] - k.x) * k.y + k.z;
+  let base = (wid.x + wid.y * p.gx) * 64u * PER;
+  let e0 = base + lid.x * PER;
+  if (e0 >= p.items) { return; }
+  let k = coefficients(channel(base, e0));
+  for (var r = 0u; r < PER; r++) {
+    let e = e0 + r;
+    y1[e] = (x1[e] - k.x) * k.y + k.z;
+  }
 }

@@ -20,7 +20,8 @@ const shapes: ref.BatchNormShape[] = [
   { N: 1, C: 3, HW: 9 }, // N = 1
   { N: 7, C: 11, HW: 1 }, // BatchNorm1d
   { N: 5, C: 3, HW: 1000 }, // several blocks per channel, HW/4 = 250
-  { N: 3, C: 5, HW: 256 }, // HW/4 = 64: workgroups aligned to planes (uniform channel)
+  { N: 3, C: 5, HW: 256 }, // HW/4 = 64: four items per invocation
+  { N: 2, C: 3, HW: 1024 }, // HW/4 = 256: four items each, workgroups aligned to planes
   { N: 3, C: 2, HW: 25, affine: false, eps: 1e-3, momentum: 0.3 },
 ];
 

@@ -23,6 +23,7 @@ for (
     },
     { N: 6, C: 3, HW: 700 },
     { N: 3, C: 5, HW: 512 },
+    { N: 2, C: 3, HW: 1024 }, // four items per invocation, workgroups aligned to planes
   ]
 ) {
   Deno.test({
