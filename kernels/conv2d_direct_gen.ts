@@ -9,9 +9,9 @@
 // the GEMM's tiles. Here an invocation computes TW pixels of one row for TC output
 // channels: per input channel it loads the input values its pixels need once and the
 // TC × KH × KW weights, which are the same for every invocation of a workgroup (its
-// channel block is the workgroup's z), so llvmpipe loads them once per SIMD batch rather
-// than per lane. The tile is unrolled here because llvmpipe keeps loop-indexed arrays in
-// memory. The activations (x, dy) are read in the device's operand form (kernels/operands.ts).
+// channel block is the workgroup's z; llvmpipe still loads them per lane: weightDecl below).
+// The tile is unrolled here because llvmpipe keeps loop-indexed arrays in memory. The
+// activations (x, dy) and weights are read in the device's operand form (kernels/operands.ts).
 // Reference: src/ref/conv2d.ts; used by src/gpu/ops/conv2d_direct.ts.
 import { DIVIDE_WGSL } from "./conv2d_gen.ts";
 import {

@@ -67,8 +67,8 @@ export class Tensor {
 
 /**
  * Every tensor buffer may also be bound as a uniform buffer: a small weight read the same by
- * every lane (a 1×1 convolution's, conv2d.ts) is then bound as it is, where llvmpipe loads
- * it once per SIMD batch rather than once per lane, with no packed copy.
+ * every lane (a 1×1 convolution's, conv2d.ts) is then bound as it is, with no packed copy,
+ * where llvmpipe reads it as a gather instead of its storage path's per-lane loop.
  */
 export const STORAGE_USAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM |
   GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;

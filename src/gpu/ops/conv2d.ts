@@ -501,8 +501,9 @@ async function readingVec4(
 /** OIHW → [G][rows][kh][kw][Cp] (flipped and transposed for the input gradient). */
 /**
  * The direct kernels' weight: packed as [Cout][kh][kw][Cin in fours]; small enough, it is
- * also bound as a uniform buffer, whose loads llvmpipe makes once per SIMD batch instead of
- * once per lane. A 1×1 weight with Cin a multiple of 4 is already in that layout: it is
+ * bound as a uniform buffer in the storage form, which llvmpipe reads as a gather instead of
+ * its storage path's per-lane loop (in the texture form it is read from a texture, as
+ * kernels/conv2d_direct_gen.ts weightDecl says). A 1×1 weight with Cin a multiple of 4 is already in that layout: it is
  * bound as it is (no packing pass, which costs a quarter of a shortcut's time).
  */
 async function packDirectWeight(
