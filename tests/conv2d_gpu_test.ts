@@ -248,6 +248,18 @@ const cases: [string, Conv2dShape][] = [
     pad: 0,
     groups: 1,
   }],
+  ["1×1/2 shortcut 144→128, 5×6 (a weight over the uniform-buffer limit, bound as it is)", {
+    N: 2,
+    Cin: 144,
+    H: 5,
+    W: 6,
+    Cout: 128,
+    kh: 1,
+    kw: 1,
+    stride: 2,
+    pad: 0,
+    groups: 1,
+  }],
   ["1×1/3 shortcut 12→5, 10×9", {
     N: 3,
     Cin: 12,
@@ -572,6 +584,7 @@ Deno.test({
       "GEMM input gradient by phases",
       "direct kernels, vec4 rows: 3×3/1 pad 1",
       "direct kernels, vec4 rows: 1×1/2",
+      "1×1/2 shortcut 144→128", // a raw weight too large for a uniform buffer: a storage array
       "7→9, 3×3/1 pad 1, 6×5 image",
       "depthwise 3×3/1, 12×12, batch 3", // vec4 rows, the input gradient by rotated taps
       "depthwise 3×3/2 pad 0, ragged 9×11", // float rows, the strided input gradient

@@ -498,13 +498,13 @@ async function readingVec4(
   return await dispatchReading(gpu, kernel, opts({ read: src, element: "vec4", names: [name] }));
 }
 
-/** OIHW → [G][rows][kh][kw][Cp] (flipped and transposed for the input gradient). */
 /**
  * The direct kernels' weight: packed as [Cout][kh][kw][Cin in fours]; small enough, it is
  * bound as a uniform buffer in the storage form, which llvmpipe reads as a gather instead of
  * its storage path's per-lane loop (in the texture form it is read from a texture, as
- * kernels/conv2d_direct_gen.ts weightDecl says). A 1×1 weight with Cin a multiple of 4 is already in that layout: it is
- * bound as it is (no packing pass, which costs a quarter of a shortcut's time).
+ * kernels/conv2d_direct_gen.ts weightDecl says). A 1×1 weight with Cin a multiple of 4 is
+ * already in that layout: it is bound as it is, whatever its size (no packing pass, which
+ * costs a quarter of a shortcut's time).
  */
 async function packDirectWeight(
   gpu: Gpu,
@@ -513,20 +513,19 @@ async function packDirectWeight(
   label: string,
 ): Promise<{ dispatches: Dispatch[]; tensor: Tensor; uniform: boolean }> {
   const bytes = s.Cout * s.kh * s.kw * Math.ceil(s.Cin / 4) * 16;
-  const uniform = bytes <= gpu.limits.maxUniformBufferBindingSize;
-  if (
-    s.kh === 1 && s.kw === 1 && s.Cin % 4 === 0 && uniform &&
-    (w.buffer.usage & GPUBufferUsage.UNIFORM) !== 0 &&
-    w.offset % gpu.limits.minUniformBufferOffsetAlignment === 0
-  ) {
+  const fits = bytes <= gpu.limits.maxUniformBufferBindingSize;
+  if (s.kh === 1 && s.kw === 1 && s.Cin % 4 === 0) {
+    const uniform = fits && (w.buffer.usage & GPUBufferUsage.UNIFORM) !== 0 &&
+      w.offset % gpu.limits.minUniformBufferOffsetAlignment === 0;
     return { dispatches: [], tensor: w, uniform };
   }
   // Direct layers are dense: one group of Cin → Cout.
   const d = { G: 1, Cg: s.Cin, cog: s.Cout, kh: s.kh, kw: s.kw, flip: false };
   const wp = await packWeight(gpu, w, d, label);
-  return { ...wp, uniform };
+  return { ...wp, uniform: fits };
 }
 
+/** OIHW → [G][rows][kh][kw][Cp] (flipped and transposed for the input gradient). */
 async function packWeight(
   gpu: Gpu,
   w: Tensor,
