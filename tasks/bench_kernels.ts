@@ -7,7 +7,8 @@
 // time per call divided by the number of llvmpipe threads (one per core): an estimate of the
 // time on an otherwise idle machine, since time spent waiting for a core is not counted.
 // And it measures each op's memory ceiling: how fast a streaming kernel moves the floats the
-// op must at least read and write once — the bound for layers with little arithmetic per value.
+// op must at least read and write once, as many in and as many out, timed in the same rounds
+// as the op — the bound for layers with little arithmetic per value.
 //
 //   deno run --allow-read --allow-env tasks/bench_kernels.ts [--quick] [--json] [--filter TEXT|TEXT…]
 import process from "node:process";
@@ -18,7 +19,8 @@ import { conv2dBackwardInput, conv2dBackwardWeight, conv2dForward } from "../src
 import { conv2dOutputSize, type Conv2dShape, conv2dSizes } from "../src/ref/conv2d.ts";
 import { matmulSizes } from "../src/ref/matmul.ts";
 import { buildNetwork, DEFAULT_BACKBONE } from "../src/model/backbones.ts";
-import { reluForward } from "../src/gpu/ops/relu.ts";
+import { streamSum } from "../src/gpu/ops/stream.ts";
+import { streamShape } from "../src/ref/stream.ts";
 
 export interface KernelFigure {
   /** Op and direction: matmul, conv2d.forward, conv2d.backwardInput, conv2d.backwardWeight. */
@@ -39,13 +41,16 @@ export interface KernelFigure {
   /** Dispatches per call (packing passes included). */
   dispatches: number;
   /**
-   * The memory ceiling: milliseconds a streaming element-wise kernel (ReLU, vec4) takes to
-   * move as many floats as the op must at least read and write once (operands and result),
-   * and the GFLOP/s the op would reach in that time. Layers with little arithmetic per
-   * value cannot beat it, whatever the blocking.
+   * The memory ceiling: milliseconds the streaming probe (kernels/stream_sum.wgsl) takes to
+   * read as many floats as the op must at least read once (its operands, through the same
+   * texture copies) and write as many as it must write (its result), best by wall and by
+   * CPU time ÷ threads, and the GFLOP/s the op would reach in those times. Layers with little
+   * arithmetic per value cannot do much better, whatever the blocking.
    */
   streamMs: number;
+  streamCpuMs: number;
   gflopsStream: number;
+  gflopsStreamCpu: number;
 }
 
 export interface BenchOptions {
@@ -61,8 +66,9 @@ interface Case {
   kernel: string;
   shape: string;
   flop: number;
-  /** Floats the op must read and write at least once. */
-  traffic: number;
+  /** Floats the op must read at least once (its operands) and write (its result). */
+  reads: number;
+  writes: number;
   build: (gpu: Gpu) => Promise<{ dispatches: Dispatch[]; tensors: Tensor[] }>;
 }
 
@@ -151,7 +157,8 @@ function cases(quick: boolean): Case[] {
       kernel: "matmul",
       shape: `${shape}${s.transA ? " Aᵀ" : ""}${s.transB ? " Bᵀ" : ""}`,
       flop: 2 * s.M * s.N * s.K * (s.batch ?? 1),
-      traffic: z.a + z.b + z.c,
+      reads: z.a + z.b,
+      writes: z.c,
       build: async (gpu) => {
         const a = gpu.tensor([z.a], "a", random(z.a)), b = gpu.tensor([z.b], "b", random(z.b));
         const c = gpu.tensor([z.c], "c");
@@ -166,7 +173,6 @@ function cases(quick: boolean): Case[] {
     const { OH, OW } = conv2dOutputSize(s);
     const flop = 2 * s.N * OH * OW * s.Cout * (s.Cin / s.groups) * s.kh * s.kw;
     const z = conv2dSizes(s);
-    const traffic = z.x + z.w + z.y;
     const tensors = (gpu: Gpu) => ({
       x: gpu.tensor([z.x], "x", random(z.x)),
       w: gpu.tensor([z.w], "w", random(z.w)),
@@ -176,7 +182,8 @@ function cases(quick: boolean): Case[] {
       kernel: "conv2d.forward",
       shape,
       flop,
-      traffic,
+      reads: z.x + z.w,
+      writes: z.y,
       build: async (gpu) => {
         const t = tensors(gpu);
         return { dispatches: await conv2dForward(gpu, t, s), tensors: Object.values(t) };
@@ -186,7 +193,8 @@ function cases(quick: boolean): Case[] {
       kernel: "conv2d.backwardInput",
       shape,
       flop,
-      traffic,
+      reads: z.y + z.w,
+      writes: z.x,
       build: async (gpu) => {
         const t = tensors(gpu);
         return {
@@ -199,7 +207,8 @@ function cases(quick: boolean): Case[] {
       kernel: "conv2d.backwardWeight",
       shape,
       flop,
-      traffic,
+      reads: z.x + z.y,
+      writes: z.w,
       build: async (gpu) => {
         const t = tensors(gpu);
         return {
@@ -221,21 +230,20 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigur
     const name = `${c.kernel} ${c.shape}`.toLowerCase();
     if (any && !any.some((f) => name.includes(f))) continue;
     const { dispatches, tensors } = await c.build(gpu);
+    const probe = await streamProbe(gpu, c.reads, c.writes);
     // About 0.3 s of work per submit, at least 2 calls, sized by timing (which also warms
     // up): llvmpipe's rate differs up to 16× between hosts (README, the host section), so no
-    // FLOP rate is assumed.
+    // FLOP rate is assumed. The op and its memory probe alternate round by round: this host's
+    // speed drifts within minutes, and their ratio is what the summary reads.
     const reps = await repsFor(gpu, dispatches, 300, 2, 1000);
-    const times: number[] = [];
-    let cpuBest = Infinity;
+    const probeReps = await repsFor(gpu, probe.dispatches, 150, 2, 1000);
+    const op = new Timing(), stream = new Timing();
     for (let r = 0; r < (opts.quick ? 3 : 7); r++) {
-      const cpu0 = process.cpuUsage();
-      times.push(await msPerCall(gpu, dispatches, reps));
-      const cpu = process.cpuUsage(cpu0);
-      cpuBest = Math.min(cpuBest, (cpu.user + cpu.system) / 1000 / reps);
+      await op.measure(gpu, dispatches, reps);
+      await stream.measure(gpu, probe.dispatches, probeReps);
     }
-    times.sort((a, b) => a - b);
-    const best = times[0], median = times[Math.floor(times.length / 2)];
-    const streamMs = await streamTime(gpu, c.traffic, opts.quick ? 3 : 5);
+    for (const t of probe.tensors) t.buffer.destroy();
+    const best = op.best, median = op.median();
     const f: KernelFigure = {
       kernel: c.kernel,
       shape: c.shape,
@@ -244,11 +252,13 @@ export async function benchKernels(opts: BenchOptions = {}): Promise<KernelFigur
       msMedian: median,
       gflopsBest: c.flop / best / 1e6,
       gflopsMedian: c.flop / median / 1e6,
-      cpuMsBest: cpuBest,
-      gflopsCpu: c.flop / (cpuBest / THREADS) / 1e6,
+      cpuMsBest: op.cpuBest,
+      gflopsCpu: c.flop / (op.cpuBest / THREADS) / 1e6,
       dispatches: dispatches.length,
-      streamMs,
-      gflopsStream: c.flop / streamMs / 1e6,
+      streamMs: stream.best,
+      streamCpuMs: stream.cpuBest,
+      gflopsStream: c.flop / stream.best / 1e6,
+      gflopsStreamCpu: c.flop / (stream.cpuBest / THREADS) / 1e6,
     };
     figures.push(f);
     opts.onFigure?.(f);
@@ -286,22 +296,37 @@ async function msPerCall(gpu: Gpu, dispatches: Dispatch[], reps: number): Promis
   return (performance.now() - t0) / reps;
 }
 
-const streamTimes = new Map<number, number>();
+/** Best wall and CPU time per call over a series of timed submits. */
+class Timing {
+  best = Infinity;
+  cpuBest = Infinity;
+  private times: number[] = [];
 
-/** Best time of a vec4 ReLU that reads and writes `traffic` floats in all (cached by size). */
-async function streamTime(gpu: Gpu, traffic: number, runs: number): Promise<number> {
-  const n = 4 * Math.max(1, Math.round(traffic / 8));
-  const known = streamTimes.get(n);
-  if (known !== undefined) return known;
-  const x = gpu.tensor([n], "stream.x", random(n)), y = gpu.tensor([n], "stream.y");
-  const once = await reluForward(gpu, { x, y });
-  const reps = await repsFor(gpu, once, 300, 4, 1000);
-  let best = Infinity;
-  for (let r = 0; r < runs; r++) best = Math.min(best, await msPerCall(gpu, once, reps));
-  x.buffer.destroy();
-  y.buffer.destroy();
-  streamTimes.set(n, best);
-  return best;
+  async measure(gpu: Gpu, dispatches: Dispatch[], reps: number): Promise<void> {
+    const cpu0 = process.cpuUsage();
+    const ms = await msPerCall(gpu, dispatches, reps);
+    const cpu = process.cpuUsage(cpu0);
+    this.times.push(ms);
+    this.best = Math.min(this.best, ms);
+    this.cpuBest = Math.min(this.cpuBest, (cpu.user + cpu.system) / 1000 / reps);
+  }
+
+  median(): number {
+    const sorted = [...this.times].sort((a, b) => a - b);
+    return sorted[Math.floor(sorted.length / 2)];
+  }
+}
+
+/** The streaming probe that reads `reads` floats (through the operand copies) and writes `writes`. */
+async function streamProbe(
+  gpu: Gpu,
+  reads: number,
+  writes: number,
+): Promise<{ dispatches: Dispatch[]; tensors: Tensor[] }> {
+  const s = streamShape(reads, writes);
+  const x = gpu.tensor([4 * s.lanes * s.reads], "stream.x", random(4 * s.lanes * s.reads));
+  const y = gpu.tensor([4 * s.lanes * s.writes], "stream.y");
+  return { dispatches: await streamSum(gpu, { x, y }, s), tensors: [x, y] };
 }
 
 export interface KernelSummary {
@@ -311,8 +336,8 @@ export interface KernelSummary {
   convsMeasured: number;
   /**
    * Convolution rows under 60 % of the best matmul (CPU-time figures), with their ratio,
-   * the memory ceiling's ratio to the matmul, and the share of that ceiling reached
-   * (wall time: the ceiling is a wall-time measurement too).
+   * the memory ceiling's ratio to the matmul, and the share of the lower of the two reached
+   * (all by CPU time).
    */
   slowConvs: {
     kernel: string;
@@ -346,8 +371,8 @@ export function summarize(figures: KernelFigure[]): KernelSummary {
         kernel: f.kernel,
         shape: f.shape,
         ratio: f.gflopsCpu / bestMatmul.cpu,
-        ceilingRatio: f.gflopsStream / bestMatmul.wall,
-        ofCeiling: f.gflopsBest / Math.min(f.gflopsStream, bestMatmul.wall),
+        ceilingRatio: f.gflopsStreamCpu / bestMatmul.cpu,
+        ofCeiling: f.gflopsCpu / Math.min(f.gflopsStreamCpu, bestMatmul.cpu),
       }))
     : [];
   const backbone = figures.filter((f) => f.shape.startsWith(`${DEFAULT_BACKBONE} `));
@@ -426,6 +451,7 @@ function row(f: KernelFigure): string {
     num(f.gflopsBest, 1, 7),
     num(f.gflopsMedian, 1, 7),
     num(f.gflopsCpu, 1, 7),
+    num(f.gflopsStreamCpu, 1, 7),
   ].join(" ");
 }
 
@@ -441,9 +467,10 @@ if (import.meta.main) {
       `${"kernel".padEnd(22)} ${"shape".padEnd(42)} ${"GFLOP".padStart(8)} ${
         "best ms".padStart(9)
       } ` +
-        `${"best".padStart(7)} ${"median".padStart(7)} ${
-          "cpu".padStart(7)
-        }  (GFLOP/s; cpu: from CPU time ÷ ${THREADS} threads)`,
+        `${"best".padStart(7)} ${"median".padStart(7)} ${"cpu".padStart(7)} ${
+          "memory".padStart(7)
+        }  (GFLOP/s; cpu: from CPU time ÷ ${THREADS} threads; ` +
+        `memory: the op's floats streamed in and out, by CPU time)`,
     );
   }
   const figures = await benchKernels({
