@@ -375,7 +375,10 @@ export function summarize(figures: KernelFigure[]): KernelSummary {
         ofCeiling: f.gflopsCpu / Math.min(f.gflopsStreamCpu, bestMatmul.cpu),
       }))
     : [];
-  const backbone = figures.filter((f) => f.shape.startsWith(`${DEFAULT_BACKBONE} `));
+  // Its convolutions only: the matmul rows of its fc layer carry the backbone's name too.
+  const backbone = figures.filter((f) =>
+    f.kernel.startsWith("conv2d") && f.shape.startsWith(`${DEFAULT_BACKBONE} `)
+  );
   // The first layer's input is the image: no gradient is asked of it.
   const first = backbone[0]?.shape;
   const used = backbone.filter((f) => !(f.shape === first && f.kernel === "conv2d.backwardInput"));
