@@ -17,10 +17,15 @@ override ALIGNED: bool = false;
 // are read once for them (a per-lane fetch on llvmpipe, as costly as the item's own).
 override PER: u32 = 1u;
 
-/** Channel of item e; `base` is the workgroup's first item (uniform across the workgroup). */
-fn channel(base: u32, e: u32) -> u32 {
-  if (ALIGNED) { return (base / HWI) % CH; }
-  return (e / HWI) % CH;
+/**
+ * The invocation's first item e0 (it takes e0 … e0 + PER − 1) and their channel. With ALIGNED
+ * the channel comes from the workgroup's first item: uniform across the workgroup.
+ */
+fn firstItem(wid: vec3u, lid: vec3u) -> vec2u {
+  let base = (wid.x + wid.y * p.gx) * 64u * PER;
+  let e0 = base + lid.x * PER;
+  if (ALIGNED) { return vec2u(e0, (base / HWI) % CH); }
+  return vec2u(e0, (e0 / HWI) % CH);
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dy4: array<vec4f>;
@@ -33,24 +38,22 @@ fn channel(base: u32, e: u32) -> u32 {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let base = (wid.x + wid.y * p.gx) * 64u * PER;
-  let e0 = base + lid.x * PER;
-  if (e0 >= p.items) { return; }
-  let k = coef[channel(base, e0)];
+  let item = firstItem(wid, lid);
+  if (item.x >= p.items) { return; }
+  let k = coef[item.y];
   for (var r = 0u; r < PER; r++) {
-    let e = e0 + r;
+    let e = item.x + r;
     dx4[e] = k.x * dy4[e] + k.y + k.z * (x4[e] - k.w);
   }
 }
 
 @compute @workgroup_size(64)
 fn scalar(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let base = (wid.x + wid.y * p.gx) * 64u * PER;
-  let e0 = base + lid.x * PER;
-  if (e0 >= p.items) { return; }
-  let k = coef[channel(base, e0)];
+  let item = firstItem(wid, lid);
+  if (item.x >= p.items) { return; }
+  let k = coef[item.y];
   for (var r = 0u; r < PER; r++) {
-    let e = e0 + r;
+    let e = item.x + r;
     dx1[e] = k.x * dy1[e] + k.y + k.z * (x1[e] - k.w);
   }
 }

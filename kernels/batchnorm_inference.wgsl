@@ -17,10 +17,15 @@ override ALIGNED: bool = false;
 // are read once for them (a per-lane fetch on llvmpipe, as costly as the item's own).
 override PER: u32 = 1u;
 
-/** Channel of item e; `base` is the workgroup's first item (uniform across the workgroup). */
-fn channel(base: u32, e: u32) -> u32 {
-  if (ALIGNED) { return (base / HWI) % CH; }
-  return (e / HWI) % CH;
+/**
+ * The invocation's first item e0 (it takes e0 … e0 + PER − 1) and their channel. With ALIGNED
+ * the channel comes from the workgroup's first item: uniform across the workgroup.
+ */
+fn firstItem(wid: vec3u, lid: vec3u) -> vec2u {
+  let base = (wid.x + wid.y * p.gx) * 64u * PER;
+  let e0 = base + lid.x * PER;
+  if (ALIGNED) { return vec2u(e0, (base / HWI) % CH); }
+  return vec2u(e0, (e0 / HWI) % CH);
 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x4: array<vec4f>;
@@ -42,24 +47,22 @@ fn coefficients(c: u32) -> vec3f {
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let base = (wid.x + wid.y * p.gx) * 64u * PER;
-  let e0 = base + lid.x * PER;
-  if (e0 >= p.items) { return; }
-  let k = coefficients(channel(base, e0));
+  let item = firstItem(wid, lid);
+  if (item.x >= p.items) { return; }
+  let k = coefficients(item.y);
   for (var r = 0u; r < PER; r++) {
-    let e = e0 + r;
+    let e = item.x + r;
     y4[e] = (x4[e] - k.x) * k.y + k.z;
   }
 }
 
 @compute @workgroup_size(64)
 fn scalar(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
-  let base = (wid.x + wid.y * p.gx) * 64u * PER;
-  let e0 = base + lid.x * PER;
-  if (e0 >= p.items) { return; }
-  let k = coefficients(channel(base, e0));
+  let item = firstItem(wid, lid);
+  if (item.x >= p.items) { return; }
+  let k = coefficients(item.y);
   for (var r = 0u; r < PER; r++) {
-    let e = e0 + r;
+    let e = item.x + r;
     y1[e] = (x1[e] - k.x) * k.y + k.z;
   }
 }
