@@ -6,27 +6,7 @@
 // Grid: 2-D, 64 invocations per workgroup, PER consecutive items each (PER divides hwi),
 // e = ((wid.x + wid.y·gx)·64 + lid)·PER + r, channel c = (e / hwi) % C.
 struct Params { items: u32, gx: u32, eps: f32, affine: u32 }
-// Shape constants: divisions by them compile to multiply-shift (a per-lane integer
-// division by a runtime value costs more than the memory traffic on llvmpipe).
-override HWI: u32 = 1u; // items per plane
-override CH: u32 = 1u; // channels
-// ALIGNED: HWI is a multiple of 64, so a workgroup's items share one channel, computed from
-// the workgroup id: a uniform value, one broadcast load instead of a gather per lane.
-override ALIGNED: bool = false;
-// PER items per invocation, all of one plane (HWI % PER == 0): the channel's coefficients
-// are read once for them (a per-lane fetch on llvmpipe, as costly as the item's own).
-override PER: u32 = 1u;
-
-/**
- * The invocation's first item e0 (it takes e0 … e0 + PER − 1) and their channel. With ALIGNED
- * the channel comes from the workgroup's first item: uniform across the workgroup.
- */
-fn firstItem(wid: vec3u, lid: vec3u) -> vec2u {
-  let base = (wid.x + wid.y * p.gx) * 64u * PER;
-  let e0 = base + lid.x * PER;
-  if (ALIGNED) { return vec2u(e0, (base / HWI) % CH); }
-  return vec2u(e0, (e0 / HWI) % CH);
-}
+//! include plane_items
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(2) var<storage, read_write> y4: array<vec4f>;

@@ -11,29 +11,16 @@
 // Grid: (blocks, C) workgroups of 64, blocks = ceil(N·hwi / 512); item k = (b·64 + lid)·8 + r
 // is plane n = k / hwi, offset i = k % hwi, address (n·C + c)·hwi + i.
 struct Params { N: u32, blocks: u32 }
-// Shape constants: divisions by them compile to multiply-shift (a per-lane integer
-// division by a runtime value costs more than the memory traffic on llvmpipe).
-override HWI: u32 = 1u; // items per plane
-override CH: u32 = 1u; // channels
+//! include plane_blocks
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x4: array<vec4f>;
 @group(0) @binding(1) var<storage, read> x1: array<f32>;
 @group(0) @binding(2) var<storage, read_write> partial: array<vec4f>;
 
-const R = 8u;
-
 /** (n, mean, M2, 0) from sums of d = x − pivot: mean = pivot + Σd/n, M2 = Σd² − (Σd)²/n. */
 fn moments(n: f32, pivot: f32, s1: f32, s2: f32) -> vec4f {
   if (n == 0.0) { return vec4f(0.0); }
   return vec4f(n, pivot + s1 / n, max(0.0, s2 - s1 * s1 / n), 0.0);
-}
-
-/** Address of item r of this invocation, or 0xffffffff past the channel's end. */
-fn address(b: u32, c: u32, lid: u32, r: u32) -> u32 {
-  let k = (b * 64u + lid) * R + r;
-  if (k >= p.N * HWI) { return 0xffffffffu; }
-  let n = k / HWI;
-  return (n * CH + c) * HWI + (k - n * HWI);
 }
 
 @compute @workgroup_size(64)

@@ -8,10 +8,7 @@
 // Grid: (blocks, C) workgroups of 64, blocks = ceil(N·hwi / 512); item k = (b·64 + lid)·8 + r
 // is plane n = k / hwi, offset i = k % hwi, address (n·C + c)·hwi + i.
 struct Params { N: u32, blocks: u32 }
-// Shape constants: divisions by them compile to multiply-shift (a per-lane integer
-// division by a runtime value costs more than the memory traffic on llvmpipe).
-override HWI: u32 = 1u; // items per plane
-override CH: u32 = 1u; // channels
+//! include plane_blocks
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> dy4: array<vec4f>;
 @group(0) @binding(2) var<storage, read> x4: array<vec4f>;
@@ -21,15 +18,6 @@ override CH: u32 = 1u; // channels
 @group(0) @binding(4) var<storage, read_write> dx1: array<f32>;
 @group(0) @binding(3) var<storage, read> slope: array<f32>;
 @group(0) @binding(5) var<storage, read_write> partial: array<f32>;
-
-const R = 8u;
-
-fn address(b: u32, c: u32, lid: u32, r: u32) -> u32 {
-  let k = (b * 64u + lid) * R + r;
-  if (k >= p.N * HWI) { return 0xffffffffu; }
-  let n = k / HWI;
-  return (n * CH + c) * HWI + (k - n * HWI);
-}
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {

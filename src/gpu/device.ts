@@ -5,6 +5,7 @@
 // only what it asks.
 import { InputError } from "../cli/errors.ts";
 import { TEXTURE_ROW } from "../../kernels/operands.ts";
+import { expandIncludes } from "./kernel_source.ts";
 
 const KERNEL_DIR = new URL("../../kernels/", import.meta.url);
 
@@ -115,17 +116,26 @@ export class Gpu {
     return name;
   }
 
-  /** The WGSL text of `kernels/<name>.wgsl`, or of a kernel registered with `define`. */
+  /**
+   * The WGSL text of `kernels/<name>.wgsl` (its `//! include` lines expanded), or of a kernel
+   * registered with `define`.
+   */
   source(name: string): string {
     let text = this.#sources.get(name);
     if (text === undefined) {
+      let raw: string;
       try {
-        text = Deno.readTextFileSync(new URL(`${name}.wgsl`, KERNEL_DIR));
+        raw = Deno.readTextFileSync(new URL(`${name}.wgsl`, KERNEL_DIR));
       } catch (err) {
         throw new Error(
           `kernel ${name}: cannot read kernels/${name}.wgsl (${(err as Error).message})`,
         );
       }
+      text = expandIncludes(
+        name,
+        raw,
+        (snippet) => Deno.readTextFileSync(new URL(`include/${snippet}.wgsl`, KERNEL_DIR)),
+      );
       this.#sources.set(name, text);
     }
     return text;
