@@ -14,7 +14,7 @@ export function expandIncludes(
   text: string,
   read: (name: string) => string,
 ): string {
-  return text.replace(INCLUDE, (line, name: string, offset: number) => {
+  return text.replace(INCLUDE, (_line, name: string, offset: number) => {
     const at = `kernel ${kernel}, line ${text.slice(0, offset).split("\n").length}`;
     let snippet: string;
     try {
